@@ -1,0 +1,3 @@
+'use strict';
+
+module.exports = { ...require('./src/array'), ...require('./src/string') };

@@ -1,0 +1,7 @@
+'use strict';
+
+module.exports = {
+  ...require('./src/array'),
+  ...require('./src/string'),
+  ...require('./src/object'),
+};

@@ -1,0 +1,22 @@
+'use strict';
+
+/** Split arr into arrays of length size. */
+function chunk(arr, size) {
+  const out = [];
+  for (let i = 0; i + size <= arr.length; i += size) {
+    out.push(arr.slice(i, i + size));
+  }
+  return out;
+}
+
+/** Values of arr without duplicates, in first-seen order. */
+function unique(arr) {
+  return arr.filter((value, index) => arr.indexOf(value) === index);
+}
+
+/** Flatten nested arrays up to depth levels. */
+function flatten(arr, depth = 1) {
+  return arr.flat(depth);
+}
+
+module.exports = { chunk, unique, flatten };

@@ -1,0 +1,17 @@
+from textkit.wrap import truncate, wrap
+
+
+def test_truncate_short_text_unchanged():
+    assert truncate("hello", 10) == "hello"
+
+
+def test_truncate_exact_width_unchanged():
+    assert truncate("hello", 5) == "hello"
+
+
+def test_wrap_basic():
+    assert wrap("the quick brown fox", 10) == ["the quick", "brown fox"]
+
+
+def test_wrap_empty():
+    assert wrap("", 10) == []

@@ -1,0 +1,21 @@
+"""Convert identifiers and titles between letter cases."""
+
+import re
+
+
+def snake_case(text):
+    """helloWorld -> hello_world"""
+    text = re.sub(r"([A-Z]+)([A-Z][a-z])", r"\1_\2", text)
+    text = re.sub(r"([a-z0-9])([A-Z])", r"\1_\2", text)
+    return text.lower()
+
+
+def camel_case(text):
+    """hello_world -> helloWorld"""
+    first, *rest = text.split("_")
+    return first.lower() + "".join(word.capitalize() for word in rest)
+
+
+def title_case(text):
+    """the quick fox -> The Quick Fox"""
+    return " ".join(word.capitalize() for word in text.split())

@@ -1,0 +1,38 @@
+"""Convert identifiers and titles between letter cases."""
+
+
+def snake_case(text):
+    """helloWorld -> hello_world"""
+    out = []
+    for i, ch in enumerate(text):
+        if ch.isupper() and i > 0:
+            out.append("_")
+        out.append(ch.lower())
+    return "".join(out)
+
+
+def camel_case(text):
+    """hello_world -> helloWorld"""
+    first, *rest = text.split("_")
+    return first.lower() + "".join(word.capitalize() for word in rest)
+
+
+SMALL_WORDS = {"a", "an", "and", "at", "by", "for", "in", "of", "on", "or", "the", "to"}
+
+
+def title_case(text):
+    """the lord of the rings -> The Lord of the Rings"""
+    words = text.split()
+    i = 0
+    while i < len(words):
+        if i > 0 and words[i].lower() in SMALL_WORDS:
+            words[i] = words[i].lower()
+            continue
+        words[i] = words[i].capitalize()
+        i += 1
+    return " ".join(words)
+
+
+def kebab_case(text):
+    """helloWorld -> hello-world"""
+    return snake_case(text).replace("_", "-")

@@ -1,0 +1,36 @@
+"""Convert identifiers and titles between letter cases."""
+
+
+def snake_case(text):
+    """helloWorld -> hello_world"""
+    out = []
+    for i, ch in enumerate(text):
+        if ch.isupper() and i > 0:
+            out.append("_")
+        out.append(ch.lower())
+    return "".join(out)
+
+
+def camel_case(text):
+    """hello_world -> helloWorld"""
+    first, *rest = text.split("_")
+    return first.lower() + "".join(word.capitalize() for word in rest)
+
+
+SMALL_WORDS = {"a", "an", "and", "at", "by", "for", "in", "of", "on", "or", "the", "to"}
+
+
+def title_case(text):
+    """the lord of the rings -> The Lord of the Rings"""
+    out = []
+    for i, word in enumerate(text.split()):
+        if i > 0 and word.lower() in SMALL_WORDS:
+            out.append(word.lower())
+        else:
+            out.append(word.capitalize())
+    return " ".join(out)
+
+
+def kebab_case(text):
+    """helloWorld -> hello-world"""
+    return snake_case(text).replace("_", "-")

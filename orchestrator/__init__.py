@@ -1,0 +1,1 @@
+"""Control plane of evalfleet: runs where the user launches a sweep."""

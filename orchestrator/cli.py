@@ -1,0 +1,154 @@
+"""`evalfleet`: the command line. Heavy modules are imported inside commands, so --help starts fast."""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+from typing import Annotated
+
+import typer
+
+from orchestrator.commands import images as images_cmd
+from workers.errors import UserInputError
+
+app = typer.Typer(
+    name="evalfleet",
+    help=(
+        "Distributed evaluation of coding-model candidates (SWE-bench compatible).\n\n"
+        "A sweep is one config file: a dataset, runs of candidate patches, and how to execute them. "
+        "Results are committed to a store (file:// or s3://) the moment they exist, so any sweep can resume."
+    ),
+    no_args_is_help=True,
+    add_completion=False,
+    pretty_exceptions_enable=False,
+    rich_markup_mode=None,
+)
+app.add_typer(images_cmd.app, name="images")
+
+SetOpt = Annotated[
+    list[str] | None,
+    typer.Option("--set", "-s", help="Override a config value: KEY.PATH=VALUE (repeatable), e.g. repeats=3."),
+]
+StoreOpt = Annotated[
+    str | None, typer.Option("--store", help="Result store URL (file://DIR or s3://BUCKET/PREFIX).")
+]
+
+
+@app.command()
+def run(
+    config: Annotated[Path, typer.Argument(help="Sweep config (YAML), e.g. configs/demo.yaml.")],
+    set_: SetOpt = None,
+    dry_run: Annotated[bool, typer.Option("--dry-run", help="Print the plan; run nothing.")] = False,
+    resume: Annotated[
+        str | None, typer.Option("--resume", help="Continue sweep SWEEP: plan only uncommitted items.")
+    ] = None,
+) -> None:
+    """Run a sweep from a config file (the main job; `make demo` runs configs/demo.yaml)."""
+    from orchestrator.commands.run import run_command
+
+    run_command(config, set_ or [], dry_run=dry_run, resume=resume)
+
+
+@app.command(name="eval")
+def eval_(
+    dataset: Annotated[str, typer.Option("--dataset", "-d", help="Dataset file (.json/.jsonl/.parquet) or HF name.")],
+    predictions: Annotated[Path, typer.Option("--predictions", "-p", help="Predictions (JSON list/dict or JSONL).")],
+    split: Annotated[str, typer.Option(help="Split, for a Hugging Face dataset.")] = "test",
+    run_id: Annotated[str, typer.Option("--run-id", help="Name of this evaluation (SWE-bench's run_id).")] = "eval",
+    instance_ids: Annotated[
+        list[str] | None, typer.Option("--instance-id", "-i", help="Only these instances (repeatable).")
+    ] = None,
+    repo: Annotated[
+        list[str] | None, typer.Option("--repo", help="Local source of a repository: NAME=PATH|BUNDLE (repeatable).")
+    ] = None,
+    specs: Annotated[list[str] | None, typer.Option("--specs", help="Spec directory (repeatable).")] = None,
+    store: StoreOpt = None,
+    set_: SetOpt = None,
+    dry_run: Annotated[bool, typer.Option("--dry-run", help="Validate inputs and print the plan; run nothing.")] = False,
+) -> None:
+    """Evaluate predictions on a dataset: a drop-in for the official harness's run_evaluation."""
+    from orchestrator.commands.run import eval_command
+
+    eval_command(
+        dataset=dataset, predictions=predictions, split=split, run_id=run_id, instance_ids=instance_ids or [],
+        repos=repo or [], specs=specs or [], store=store, overrides=set_ or [], dry_run=dry_run,
+    )
+
+
+@app.command()
+def status(
+    sweep: Annotated[str, typer.Argument(help="Sweep id.")],
+    store: StoreOpt = None,
+) -> None:
+    """Show how far a sweep got: planned, committed, verdict tallies."""
+    from orchestrator.commands.status import status_command
+
+    status_command(sweep, store)
+
+
+@app.command()
+def report(
+    sweep: Annotated[str, typer.Argument(help="Sweep id.")],
+    store: StoreOpt = None,
+) -> None:
+    """Aggregate a sweep's results from storage into run reports (SWE-bench compatible) and report.json."""
+    from orchestrator.commands.report import report_command
+
+    report_command(sweep, store)
+
+
+@app.command()
+def compare(
+    a: Annotated[str, typer.Argument(help="First run, as SWEEP:RUN (or SWEEP when it has one run).")],
+    b: Annotated[str, typer.Argument(help="Second run, as SWEEP:RUN.")],
+    store: StoreOpt = None,
+) -> None:
+    """Compare two runs on their common instances: which instances differ, and by how much."""
+    from orchestrator.commands.report import compare_command
+
+    compare_command(a, b, store)
+
+
+@app.command()
+def regrade(
+    sweep: Annotated[str | None, typer.Argument(help="Sweep id to re-grade from its stored logs.")] = None,
+    dataset: Annotated[str | None, typer.Option("--dataset", help="Dataset, to grade external logs.")] = None,
+    logs: Annotated[
+        Path | None, typer.Option("--logs", help="Directory of external logs: DIR/<instance_id>/test_output.txt.")
+    ] = None,
+    specs: Annotated[list[str] | None, typer.Option("--specs", help="Spec directory (repeatable).")] = None,
+    store: StoreOpt = None,
+) -> None:
+    """Re-grade test logs without containers: a sweep's stored logs, or external logs (--dataset --logs)."""
+    from orchestrator.commands.regrade import regrade_command
+
+    regrade_command(sweep, dataset=dataset, logs=logs, specs=specs or [], store=store)
+
+
+@app.command()
+def validate(
+    config: Annotated[Path, typer.Argument(help="Sweep config whose dataset is validated.")],
+    repeats: Annotated[int, typer.Option("--repeats", min=2, help="Evaluations per instance.")] = 3,
+    gold: Annotated[bool, typer.Option("--gold/--no-gold", help="Run gold patches.")] = True,
+    set_: SetOpt = None,
+) -> None:
+    """Run gold (and empty) patches N times; report instances and tests whose outcome varies."""
+    from orchestrator.commands.validate import validate_command
+
+    validate_command(config, repeats=repeats, gold=gold, overrides=set_ or [])
+
+
+def main() -> None:
+    """Entry point: user mistakes print one line and exit 2, never a traceback."""
+    try:
+        app()
+    except UserInputError as exc:
+        print(f"evalfleet: error: {exc.one_line()}", file=sys.stderr)
+        raise SystemExit(exc.exit_code) from None
+    except KeyboardInterrupt:
+        print("evalfleet: interrupted", file=sys.stderr)
+        raise SystemExit(130) from None
+
+
+if __name__ == "__main__":
+    main()

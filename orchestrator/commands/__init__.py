@@ -1,0 +1,1 @@
+"""One module a CLI command; each imports its heavy dependencies lazily."""

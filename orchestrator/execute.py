@@ -1,0 +1,116 @@
+"""Drive a sweep: manifest, plan minus committed, Ray, progress, reports. Survives its own death:
+every result is committed by the task that made it, so ``--resume`` continues where it stopped."""
+
+from __future__ import annotations
+
+import json
+import platform
+import signal
+import time
+from pathlib import Path
+from types import FrameType
+
+import structlog
+from rich.console import Console
+
+from orchestrator.commit import committed_keys
+from orchestrator.config import SweepConfig
+from orchestrator.errors import ConfigError
+from orchestrator.logs import configure
+from orchestrator.plan import Plan
+from orchestrator.progress import SweepProgress
+from orchestrator.store import ResultStore, SweepPaths, open_store
+from workers import HARNESS_VERSION
+from workers.evaluate import EvalSettings
+from workers.images.options import ImageOptions
+
+log = structlog.get_logger(__name__)
+console = Console(stderr=True, highlight=False)
+
+
+def eval_settings(config: SweepConfig) -> EvalSettings:
+    img = config.images
+    options: dict[str, object] = {
+        k: v for k, v in {
+            "ca_bundle": img.ca_bundle, "pip_index_url": img.pip_index_url,
+            "pip_extra_index_urls": img.pip_extra_index_urls or None,
+            "pip_trusted_hosts": img.pip_trusted_hosts or None, "apt_mirror": img.apt_mirror,
+            "pull_template": img.pull_template, "build_timeout_s": img.build_timeout_s,
+        }.items() if v is not None
+    }
+    return EvalSettings(
+        backend=config.execution.backend, images=ImageOptions.model_validate(options),
+        max_attempts=config.execution.max_attempts, test_timeout_s=config.execution.test_timeout_s,
+    )
+
+
+def store_for(config: SweepConfig) -> ResultStore:
+    store = open_store(config.store.url, endpoint_url=config.store.endpoint_url, region=config.store.region)
+    ensure = getattr(store, "ensure_bucket", None)
+    if ensure is not None:
+        ensure()
+    return store
+
+
+def write_manifest(store: ResultStore, config: SweepConfig, plan: Plan) -> None:
+    """The manifest is written once; a sweep id planned from other inputs is refused."""
+    paths = SweepPaths(plan.sweep_id)
+    keys = sorted(plan.keys())
+    manifest = {
+        "schema_version": 1,
+        "sweep_id": plan.sweep_id,
+        "created_at": time.time(),
+        "config": config.model_dump(mode="json"),
+        "harness_version": HARNESS_VERSION,
+        "python": platform.python_version(),
+        "instance_ids": sorted({i.instance_id for i in plan.instances}),
+        "runs": plan.runs,
+        "planned": len(keys),
+        "planned_keys": keys,
+    }
+    if store.put_if_absent(paths.manifest, json.dumps(manifest, indent=1).encode("utf-8")):
+        return
+    existing = json.loads(store.get(paths.manifest) or b"{}")
+    if sorted(existing.get("planned_keys", [])) != keys:
+        raise ConfigError(
+            f"sweep {plan.sweep_id} exists in {store.url} with a different plan",
+            source="--resume", fix="resume it with the config it was started with, or start a new sweep",
+        )
+
+
+def execute_sweep(config: SweepConfig, plan: Plan, *, resume: bool) -> None:
+    from orchestrator.report.aggregate import write_reports
+    from orchestrator.scheduler import init_ray, run_items
+
+    configure(Path(".evalfleet/logs") / f"{plan.sweep_id}.jsonl")
+    store = store_for(config)
+    write_manifest(store, config, plan)
+    todo = plan.without(committed_keys(store, plan.sweep_id))
+    done = len(plan.items) - len(todo.items)
+    console.print(
+        f"sweep {plan.sweep_id}: {len(plan.items)} items, {done} already committed, {len(todo.items)} to run "
+        f"-> {store.url}"
+    )
+    if todo.items:
+        slots = init_ray(config.ray.address, sandbox_slots=config.execution.sandbox_slots,
+                         num_cpus=config.ray.num_cpus)
+        if slots < 1:
+            raise ConfigError("the Ray cluster advertises no 'sandbox' slots", field="ray.address",
+                              fix="start nodes with --resources='{\"sandbox\": N}'")
+        settings = eval_settings(config)
+        _install_sigterm()
+        with SweepProgress(len(plan.items), done=done, console=console) as progress:
+            for summary in run_items(
+                todo.items, settings, config.store, slots=slots,
+                window_factor=config.execution.max_in_flight_factor,
+            ):
+                progress.advance(summary.verdict)
+    written = write_reports(store, plan.sweep_id)
+    console.print(f"reports: {', '.join(written)}")
+
+
+def _install_sigterm() -> None:
+    def handler(signum: int, frame: FrameType | None) -> None:
+        raise KeyboardInterrupt
+
+    signal.signal(signal.SIGTERM, handler)

@@ -1,0 +1,175 @@
+"""Plan a sweep: the matrix of runs x instances x repeats (x seeds) as work items with content-hash keys.
+
+Everything that decides an outcome goes into an item's key, so a changed patch, spec or dataset row
+never hits a stale result; resuming is ``planned - committed``.
+"""
+
+from __future__ import annotations
+
+import fnmatch
+import hashlib
+import json
+from collections import Counter
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from orchestrator.config import RunConfig, SweepConfig
+from orchestrator.errors import ConfigError
+from workers import HARNESS_VERSION
+from workers.models import Candidate, Instance, WorkItem
+from workers.spec import EnvSpec, RepoSource, SpecCatalog
+
+
+def stable_hash(*parts: Any) -> str:
+    """sha256 of the canonical JSON of ``parts``."""
+    blob = json.dumps(parts, sort_keys=True, separators=(",", ":"), default=_jsonable)
+    return hashlib.sha256(blob.encode("utf-8")).hexdigest()
+
+
+def _jsonable(value: Any) -> Any:
+    if hasattr(value, "model_dump"):
+        return value.model_dump(mode="json", by_alias=True)
+    raise TypeError(f"not JSON-serialisable: {type(value).__name__}")
+
+
+def derive_seed(base_seed: int, run: str, instance_id: str, repeat: int) -> int:
+    """Per-item seed: a hash of (sweep seed, run, instance, repeat), in [0, 2**31)."""
+    return int(stable_hash("seed", base_seed, run, instance_id, repeat)[:8], 16) & 0x7FFFFFFF
+
+
+def item_key(
+    instance: Instance, candidate: Candidate, spec: EnvSpec, source: RepoSource | None, repeat: int, seed: int
+) -> str:
+    """Content hash of everything that decides the outcome of one evaluation."""
+    return stable_hash(
+        "item/v1",
+        HARNESS_VERSION,
+        instance.model_dump(mode="json", by_alias=True, exclude={"problem_statement", "hints_text"}),
+        candidate.run,
+        candidate.patch or "",
+        spec,
+        source.kind if source else None,  # where a source lives does not change its content
+        repeat,
+        seed,
+    )[:32]
+
+
+@dataclass
+class Plan:
+    """The work items of a sweep, in execution order."""
+
+    sweep_id: str
+    items: list[WorkItem]
+    instances: list[Instance]
+    runs: list[str]
+    repeats: int
+    seeds: list[int]
+    skipped: dict[str, int] = field(default_factory=dict)
+
+    def keys(self) -> list[str]:
+        return [it.key for it in self.items]
+
+    def without(self, committed: Iterable[str]) -> Plan:
+        done = set(committed)
+        remaining = [it for it in self.items if it.key not in done]
+        return Plan(
+            self.sweep_id, remaining, self.instances, self.runs, self.repeats, self.seeds,
+            {**self.skipped, "committed": len(self.items) - len(remaining)},
+        )
+
+    def per_repo(self) -> Counter[str]:
+        return Counter(it.instance.repo for it in self.items)
+
+    def per_run(self) -> Counter[str]:
+        return Counter(it.candidate.run for it in self.items)
+
+
+def select_instances(instances: Sequence[Instance], include: Sequence[str], exclude: Sequence[str]) -> list[Instance]:
+    def matches(iid: str, patterns: Sequence[str]) -> bool:
+        return any(fnmatch.fnmatchcase(iid, p) for p in patterns)
+
+    chosen = [i for i in instances if not include or matches(i.instance_id, include)]
+    return [i for i in chosen if not matches(i.instance_id, exclude)]
+
+
+def read_exclude_file(path: str) -> list[str]:
+    try:
+        lines = Path(path).read_text(encoding="utf-8").splitlines()
+    except (OSError, UnicodeDecodeError) as exc:
+        raise ConfigError(f"cannot read exclusion list: {exc.__class__.__name__}", source=path) from None
+    ids = [ln.split("#", 1)[0].strip() for ln in lines]
+    return [i for i in ids if i]
+
+
+def resolve_spec(instance: Instance, catalog: SpecCatalog, spec_dirs: Sequence[str]) -> EnvSpec:
+    spec = catalog.find(instance.repo, instance.version)
+    if spec is not None:
+        return spec
+    if instance.image and instance.eval_script:  # v5 rows carry their own environment
+        return EnvSpec(
+            repo=instance.repo, version=instance.version or "*", test_cmd="bash /eval/eval.sh",
+            test_targets="none", parser=instance.log_parser or "pytest",
+        )
+    raise ConfigError(
+        f"repo {instance.repo!r} version {instance.version!r} (instance {instance.instance_id}) "
+        f"has no environment spec in {', '.join(spec_dirs)}",
+        source="specs",
+        fix=f"add a spec file for {instance.repo} (see docs/specs.md)",
+    )
+
+
+def build_plan(
+    config: SweepConfig,
+    sweep_id: str,
+    instances: Sequence[Instance],
+    candidates_by_run: dict[str, list[Candidate]],
+    catalog: SpecCatalog,
+    sources: dict[str, RepoSource],
+) -> Plan:
+    """Expand the matrix. Instances without a candidate in a run are not planned for that run."""
+    by_id = {i.instance_id: i for i in instances}
+    seeds = config.seeds or [config.seed]
+    specs = {i.instance_id: resolve_spec(i, catalog, config.specs) for i in instances}
+    items: list[WorkItem] = []
+    for run, candidates in candidates_by_run.items():
+        for cand in candidates:
+            inst = by_id.get(cand.instance_id)
+            if inst is None:
+                continue  # filtered out by include/exclude
+            source = sources.get(inst.repo)
+            for base_seed in seeds:
+                for repeat in range(config.repeats):
+                    seed = derive_seed(base_seed, run, inst.instance_id, repeat)
+                    key = item_key(inst, cand, specs[inst.instance_id], source, repeat, seed)
+                    items.append(WorkItem(
+                        key=key, sweep_id=sweep_id, instance=inst, candidate=cand, repeat=repeat,
+                        seed=seed, spec=specs[inst.instance_id], repo_source=source,
+                        limits=config.execution.limits,
+                    ))
+    _check_unique(items)
+    items.sort(key=lambda it: stable_hash("order", config.seed, it.key))
+    return Plan(sweep_id, items, list(instances), list(candidates_by_run), config.repeats, seeds)
+
+
+def _check_unique(items: Sequence[WorkItem]) -> None:
+    counts = Counter(it.key for it in items)
+    dupes = [k for k, n in counts.items() if n > 1]
+    if dupes:
+        first = next(it for it in items if it.key == dupes[0])
+        raise ConfigError(
+            f"{len(dupes)} work items would have the same key (e.g. {first.instance.instance_id} in run "
+            f"{first.candidate.run})",
+            source="seeds", fix="remove repeated values from 'seeds'",
+        )
+
+
+def run_label(run: RunConfig) -> str | None:
+    if run.name:
+        return run.name
+    if run.gold:
+        return "gold"
+    if run.empty:
+        return "empty"
+    return None

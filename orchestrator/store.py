@@ -1,0 +1,296 @@
+"""ResultStore: where results live, under file:// (default) or s3:// (boto3).
+
+Layout (same under both)::
+
+    {root}/sweeps/{sweep_id}/manifest.json
+    {root}/sweeps/{sweep_id}/items/{item_key}/attempt-{n}/...   logs, written first
+    {root}/sweeps/{sweep_id}/items/{item_key}/result.json       the commit record, written last and once
+    {root}/sweeps/{sweep_id}/reports/...
+
+Commit protocol: logs first, ``result.json`` last with create-if-absent semantics (``os.link`` on a
+file system, ``IfNoneMatch="*"`` on S3 where the server honours it, probed once), so a second commit of
+the same key is a no-op and a reader never sees a result without its logs.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import tempfile
+import uuid
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any, Protocol
+from urllib.parse import urlparse
+
+import structlog
+
+from orchestrator.errors import ConfigError
+from workers.errors import InfraError
+
+log = structlog.get_logger(__name__)
+
+
+@dataclass(frozen=True)
+class SweepPaths:
+    """Object keys of one sweep, relative to the store root: the storage layout, defined once."""
+
+    sweep_id: str
+
+    @property
+    def root(self) -> str:
+        return f"sweeps/{self.sweep_id}"
+
+    @property
+    def manifest(self) -> str:
+        return f"{self.root}/manifest.json"
+
+    @property
+    def items(self) -> str:
+        return f"{self.root}/items/"
+
+    def item(self, key: str) -> str:
+        return f"{self.root}/items/{key}"
+
+    def result(self, key: str) -> str:
+        return f"{self.item(key)}/result.json"
+
+    def attempt(self, key: str, n: int) -> str:
+        return f"{self.item(key)}/attempt-{n}"
+
+    def report(self, name: str) -> str:
+        return f"{self.root}/reports/{name}"
+
+
+class ResultStore(Protocol):
+    """What the control plane needs from object storage."""
+
+    url: str
+
+    def put(self, key: str, data: bytes) -> None: ...
+    def put_if_absent(self, key: str, data: bytes) -> bool: ...
+    def get(self, key: str) -> bytes | None: ...
+    def exists(self, key: str) -> bool: ...
+    def list(self, prefix: str) -> Iterator[str]: ...
+    def delete(self, key: str) -> None: ...
+
+
+class FileStore:
+    """A directory on a (possibly shared) file system."""
+
+    def __init__(self, root: Path) -> None:
+        self.root = root.resolve()
+        self.url = f"file://{self.root}"
+
+    def _path(self, key: str) -> Path:
+        if key.startswith("/") or ".." in key.split("/"):
+            raise ValueError(f"unsafe store key {key!r}")
+        return self.root / key
+
+    def put(self, key: str, data: bytes) -> None:
+        path = self._path(key)
+        path.parent.mkdir(parents=True, exist_ok=True)
+        tmp = self._write_temp(path, data)
+        os.replace(tmp, path)
+
+    def put_if_absent(self, key: str, data: bytes) -> bool:
+        path = self._path(key)
+        path.parent.mkdir(parents=True, exist_ok=True)
+        tmp = self._write_temp(path, data)
+        try:
+            os.link(tmp, path)  # atomic create-if-absent, also on NFS
+            return True
+        except FileExistsError:
+            return False
+        finally:
+            tmp.unlink(missing_ok=True)
+
+    @staticmethod
+    def _write_temp(path: Path, data: bytes) -> Path:
+        fd, name = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
+        with os.fdopen(fd, "wb") as fh:
+            fh.write(data)
+            fh.flush()
+            os.fsync(fh.fileno())
+        return Path(name)
+
+    def get(self, key: str) -> bytes | None:
+        try:
+            return self._path(key).read_bytes()
+        except FileNotFoundError:
+            return None
+
+    def exists(self, key: str) -> bool:
+        return self._path(key).exists()
+
+    def list(self, prefix: str) -> Iterator[str]:
+        base = self._path(prefix.rstrip("/")) if prefix.strip("/") else self.root
+        if not base.is_dir():
+            return
+        for dirpath, _dirs, files in os.walk(base):
+            for name in files:
+                if not name.endswith(".tmp"):
+                    yield str(Path(dirpath, name).relative_to(self.root))
+
+    def delete(self, key: str) -> None:
+        self._path(key).unlink(missing_ok=True)
+
+
+class S3Store:
+    """An S3 bucket (AWS, MinIO, SeaweedFS...). Credentials come from boto3's standard chain."""
+
+    def __init__(
+        self, bucket: str, prefix: str, *, endpoint_url: str | None = None, region: str | None = None,
+        retry_deadline_s: float = 300.0,
+    ) -> None:
+        import boto3
+        from botocore.config import Config
+
+        self.bucket = bucket
+        self.prefix = prefix.strip("/")
+        self.url = f"s3://{bucket}/{self.prefix}".rstrip("/")
+        self.endpoint_url = endpoint_url
+        self.retry_deadline_s = retry_deadline_s
+        cfg = Config(
+            retries={"max_attempts": 3, "mode": "standard"}, connect_timeout=5, read_timeout=30,
+            s3={"addressing_style": "path"},
+        )
+        self._client = boto3.client("s3", endpoint_url=endpoint_url, region_name=region, config=cfg)
+        self._conditional: bool | None = None
+
+    def _key(self, key: str) -> str:
+        return f"{self.prefix}/{key}" if self.prefix else key
+
+    def _retry(self, what: str, fn: Any, *args: Any, **kwargs: Any) -> Any:
+        from tenacity import Retrying, retry_if_exception, stop_after_delay, wait_exponential
+
+        retrying = Retrying(
+            retry=retry_if_exception(_is_transient),
+            wait=wait_exponential(multiplier=0.5, max=10),
+            stop=stop_after_delay(self.retry_deadline_s),
+            reraise=True,
+            before_sleep=lambda rs: log.warning("s3 retry", op=what, attempt=rs.attempt_number),
+        )
+        try:
+            return retrying(fn, *args, **kwargs)
+        except Exception as exc:
+            if _is_transient(exc):
+                raise InfraError(f"S3 {what} failed after retries: {_short_error(exc)}") from exc
+            raise
+
+    def put(self, key: str, data: bytes) -> None:
+        self._retry("put", self._client.put_object, Bucket=self.bucket, Key=self._key(key), Body=data)
+
+    def put_if_absent(self, key: str, data: bytes) -> bool:
+        if self._conditional is None:
+            self._conditional = self._probe_conditional()
+        if not self._conditional:  # single writer per key: the scheduler guarantees it
+            if self.exists(key):
+                return False
+            self.put(key, data)
+            return True
+        try:
+            self._retry(
+                "commit", self._client.put_object, Bucket=self.bucket, Key=self._key(key), Body=data,
+                IfNoneMatch="*",
+            )
+            return True
+        except Exception as exc:
+            if _status(exc) in (409, 412):
+                return False
+            raise
+
+    def _probe_conditional(self) -> bool:
+        probe = f"_probe/{uuid.uuid4().hex}"
+        self.put(probe, b"1")
+        try:
+            self._client.put_object(Bucket=self.bucket, Key=self._key(probe), Body=b"2", IfNoneMatch="*")
+            honoured = False
+        except Exception as exc:
+            honoured = _status(exc) in (409, 412)
+        with contextlib.suppress(Exception):
+            self.delete(probe)
+        log.debug("s3 conditional put", honoured=honoured, url=self.url)
+        return honoured
+
+    def get(self, key: str) -> bytes | None:
+        try:
+            resp = self._retry("get", self._client.get_object, Bucket=self.bucket, Key=self._key(key))
+        except Exception as exc:
+            if _status(exc) == 404:
+                return None
+            raise
+        body: bytes = resp["Body"].read()
+        return body
+
+    def exists(self, key: str) -> bool:
+        try:
+            self._retry("head", self._client.head_object, Bucket=self.bucket, Key=self._key(key))
+            return True
+        except Exception as exc:
+            if _status(exc) == 404:
+                return False
+            raise
+
+    def list(self, prefix: str) -> Iterator[str]:
+        token: str | None = None
+        strip = len(self.prefix) + 1 if self.prefix else 0
+        while True:
+            kwargs: dict[str, Any] = {"Bucket": self.bucket, "Prefix": self._key(prefix)}
+            if token:
+                kwargs["ContinuationToken"] = token
+            page = self._retry("list", self._client.list_objects_v2, **kwargs)
+            for obj in page.get("Contents", []):
+                yield obj["Key"][strip:]
+            if not page.get("IsTruncated"):
+                return
+            token = page.get("NextContinuationToken")
+
+    def delete(self, key: str) -> None:
+        self._retry("delete", self._client.delete_object, Bucket=self.bucket, Key=self._key(key))
+
+    def ensure_bucket(self) -> None:
+        try:
+            self._client.head_bucket(Bucket=self.bucket)
+        except Exception as exc:
+            if _status(exc) != 404:
+                raise
+            self._retry("create bucket", self._client.create_bucket, Bucket=self.bucket)
+
+
+def _status(exc: BaseException) -> int | None:
+    response = getattr(exc, "response", None)
+    if isinstance(response, dict):
+        code = response.get("ResponseMetadata", {}).get("HTTPStatusCode")
+        return int(code) if code is not None else None
+    return None
+
+
+def _is_transient(exc: BaseException) -> bool:
+    from botocore.exceptions import ConnectionError as BotoConnectionError
+    from botocore.exceptions import ReadTimeoutError
+
+    if isinstance(exc, BotoConnectionError | ReadTimeoutError | ConnectionError | TimeoutError):
+        return True
+    status = _status(exc)
+    return status is not None and (status >= 500 or status == 429)
+
+
+def _short_error(exc: BaseException) -> str:
+    return str(exc).splitlines()[0][:200] if str(exc) else type(exc).__name__
+
+
+def open_store(url: str, *, endpoint_url: str | None = None, region: str | None = None) -> ResultStore:
+    """A store from its URL: ``file://DIR`` (relative DIR allowed), a bare path, or ``s3://BUCKET/PREFIX``."""
+    parsed = urlparse(url)
+    if parsed.scheme in ("", "file"):
+        path = url[len("file://"):] if url.startswith("file://") else url
+        return FileStore(Path(path or "."))
+    if parsed.scheme == "s3":
+        if not parsed.netloc:
+            raise ConfigError(f"no bucket in {url!r}", field="store.url", fix="write s3://BUCKET/PREFIX")
+        endpoint = endpoint_url or os.environ.get("AWS_ENDPOINT_URL_S3") or os.environ.get("AWS_ENDPOINT_URL")
+        store = S3Store(parsed.netloc, parsed.path, endpoint_url=endpoint, region=region)
+        return store
+    raise ConfigError(f"unsupported store URL {url!r}", field="store.url", fix="use file://DIR or s3://BUCKET/PREFIX")

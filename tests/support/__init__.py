@@ -1,0 +1,1 @@
+"""Helpers the tests share: local services they start and stop themselves."""

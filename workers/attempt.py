@@ -1,0 +1,147 @@
+"""One attempt at a work item, phase by phase; infrastructure faults raise, outcomes are returned."""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+import structlog
+
+from workers.errors import EvalfleetError, SandboxError
+from workers.grading import grade
+from workers.models import TestsStatus, Verdict, WorkItem
+from workers.parsers import parse
+from workers.paths import CONTAINER, FILES
+from workers.patching import apply_candidate, apply_test_patch, changed_test_files, restore_tests
+from workers.sandbox.base import Sandbox, SandboxConfig, get_backend
+from workers.sandbox.labels import item_labels
+from workers.testing import EvalScript, extract_output, make_eval_script
+
+if TYPE_CHECKING:
+    from workers.evaluate import EvalSettings
+
+log = structlog.get_logger(__name__)
+
+
+@dataclass
+class AttemptOutcome:
+    """The outcome of an attempt that reached a verdict."""
+
+    verdict: Verdict
+    reason: str
+    patch_exists: bool = True
+    patch_applied: bool = False
+    patch_method: str | None = None
+    tests_status: TestsStatus = field(default_factory=TestsStatus)
+    test_exit_code: int | None = None
+    image: str | None = None
+    image_digest: str | None = None
+    phases: dict[str, float] = field(default_factory=dict)
+    flags: list[str] = field(default_factory=list)
+
+
+@contextmanager
+def _phase(phases: dict[str, float], name: str) -> Iterator[None]:
+    t0 = time.monotonic()
+    try:
+        yield
+    except EvalfleetError as exc:
+        if not hasattr(exc, "phase"):
+            exc.phase = name  # type: ignore[attr-defined]
+        raise
+    finally:
+        phases[name] = round(time.monotonic() - t0, 4)
+
+
+def run_attempt(item: WorkItem, settings: EvalSettings, attempt_dir: Path, n: int = 1) -> AttemptOutcome:
+    from workers.images import ensure_instance_image
+
+    phases: dict[str, float] = {}
+    run_log: list[str] = []
+    spec = item.spec
+    (attempt_dir / FILES.patch).write_text(item.candidate.patch or "", encoding="utf-8")
+    with _phase(phases, "image"):
+        image = ensure_instance_image(item.instance, spec, item.repo_source, settings.images)
+    run_log.append(f"image {image.tag} ({image.digest})")
+    config = SandboxConfig(
+        image=image.tag, limits=item.limits, network=spec.test_network, workdir=spec.workdir,
+        labels=item_labels(item.sweep_id, item.key, n),
+    )
+    backend = get_backend(settings.backend)
+    with _phase(phases, "start"):
+        sandbox = backend.create(config, timeout=spec.timeouts.start)
+    try:
+        outcome = _in_sandbox(item, settings, sandbox, attempt_dir, phases, run_log)
+    finally:
+        with _phase(phases, "cleanup"):
+            try:
+                sandbox.remove()
+            except SandboxError as exc:  # the janitor reaps it later; the verdict stands
+                log.warning("sandbox removal failed", item=item.key, error=str(exc))
+        (attempt_dir / FILES.run_log).write_text("\n".join(run_log) + "\n", encoding="utf-8")
+    outcome.image, outcome.image_digest, outcome.phases = image.tag, image.digest, phases
+    return outcome
+
+
+def _in_sandbox(
+    item: WorkItem, settings: EvalSettings, sandbox: Sandbox, attempt_dir: Path,
+    phases: dict[str, float], run_log: list[str],
+) -> AttemptOutcome:
+    spec, inst = item.spec, item.instance
+    script = make_eval_script(inst, spec, item.seed)
+    (attempt_dir / FILES.eval_script).write_text(script.text, encoding="utf-8")
+    with _phase(phases, "patch"):
+        sandbox.write_file(CONTAINER.candidate_patch, (item.candidate.patch or "").encode("utf-8"))
+        sandbox.write_file(CONTAINER.test_patch, inst.test_patch.encode("utf-8"))
+        sandbox.write_file(CONTAINER.eval_script, script.text.encode("utf-8"), mode=0o755)
+        applied = apply_candidate(sandbox, spec.workdir, spec.timeouts.patch)
+        run_log.extend(applied.log)
+        if not applied.applied:
+            return AttemptOutcome(verdict="patch_failed", reason="no step of the patch chain applied the patch")
+        touched = changed_test_files(sandbox, spec.workdir, inst.test_patch, spec.timeouts.patch)
+        flags = [f"candidate changed test file {p} (restored)" for p in touched]
+        restored = restore_tests(sandbox, spec.workdir, inst.base_commit, inst.test_patch, spec.timeouts.patch)
+        tp = apply_test_patch(sandbox, spec.workdir, spec.timeouts.patch) if inst.test_patch.strip() else restored
+        run_log.append(tp.output.decode("utf-8", "replace"))
+        if restored.returncode != 0 or tp.returncode != 0:
+            return AttemptOutcome(
+                verdict="error", reason="the test patch did not apply after the candidate patch",
+                patch_applied=True, patch_method=applied.method, flags=flags,
+            )
+    with _phase(phases, "test"):
+        outcome = _run_tests(item, settings, sandbox, script, attempt_dir)
+    outcome.patch_applied, outcome.patch_method = True, applied.method
+    outcome.flags = flags + outcome.flags
+    return outcome
+
+
+def _run_tests(
+    item: WorkItem, settings: EvalSettings, sandbox: Sandbox, script: EvalScript, attempt_dir: Path
+) -> AttemptOutcome:
+    spec, inst = item.spec, item.instance
+    limit = settings.test_timeout_s or spec.timeouts.test
+    res = sandbox.exec(["bash", CONTAINER.eval_script], timeout=limit, workdir=spec.workdir)
+    raw = res.output.decode("utf-8", "replace")
+    (attempt_dir / FILES.test_output).write_text(raw, encoding="utf-8")
+    if res.timed_out:
+        return AttemptOutcome(
+            verdict="timeout", reason=f"tests exceeded the {limit:g} s wall-clock limit; sandbox killed",
+            test_exit_code=None,
+        )
+    cut = extract_output(raw, script.nonce)
+    statuses = parse(spec.parser, cut.text)
+    exit_code = res.returncode
+    graded = grade(inst, statuses, test_exit_code=exit_code, output_seen=cut.started and bool(cut.text.strip()))
+    reason = graded.reason
+    if res.oom_killed:
+        reason = f"out of memory (limit {item.limits.memory_mb} MiB); {reason}"
+    elif res.truncated:
+        reason = f"{reason}; output cut to {item.limits.output_bytes} bytes of {res.output_bytes_total}"
+    verdict: Verdict = "resolved" if graded.resolved else "unresolved"
+    return AttemptOutcome(
+        verdict=verdict, reason=reason, tests_status=graded.tests_status, test_exit_code=exit_code,
+    )

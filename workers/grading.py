@@ -1,0 +1,222 @@
+"""Grading: parsed test statuses -> SWE-bench's four buckets, a resolution and a one-line reason.
+
+The buckets follow ``swebench.harness.grading.get_eval_tests_report`` (swebench 5):
+
+- a test passes when PASSED or XFAIL; a test missing from the output fails;
+- FAIL_TO_PASS: SKIPPED is a failure; PASS_TO_PASS: SKIPPED is success (not a regression);
+- a listed id truncated inside its ``[parameters]`` matches the parsed ids it is a prefix of, when
+  they agree on pass/fail (SWE-bench's ``_resolve_case``, for the truncated ids in its datasets);
+- ``eval_type: fail_only`` (parsers that print failures only): a test fails only when parsed FAILED;
+- FAIL_TO_FAIL and PASS_TO_FAIL stay empty;
+- an empty list rates 1; FULL when both rates are 1, PARTIAL when 0 < FAIL_TO_PASS < 1 and
+  PASS_TO_PASS is 1, else NO; resolved == FULL.
+
+Hardening, each making the grade NO whatever the buckets say (see docs/parity.md):
+
+(a) no test output was seen, or nothing was parsed from it (with ``fail_only``, an empty parse is
+    accepted when the test command exited 0);
+(b) the test command exited non-zero (exit code known) but no parsed test is FAILED or ERROR: the
+    runner crashed or was killed after printing passes (exit 137, a collection error, a conftest
+    printing fake PASSED lines). A non-zero exit with some parsed failure is normal -- pytest exits
+    1 when any test fails, listed or not -- and the buckets decide, as in SWE-bench;
+(c) the parser reported the output as malformed (e.g. a truncated JUnit XML report).
+"""
+
+from __future__ import annotations
+
+from typing import Any, Literal
+
+from pydantic import BaseModel, Field
+
+from workers.errors import UserInputError
+from workers.models import Instance, Result, TestBucket, TestsStatus, Verdict
+from workers.parsers import StatusMap, TestStatus
+
+Resolution = Literal["FULL", "PARTIAL", "NO"]
+
+_PASSING = (TestStatus.PASSED, TestStatus.XFAIL)
+_FAILING = (TestStatus.FAILED, TestStatus.ERROR)
+_EVAL_TYPES = ("pass_and_fail", "fail_only")
+
+
+class Grade(BaseModel):
+    """The outcome of grading one test run."""
+
+    tests_status: TestsStatus = Field(description="SWE-bench's four buckets.")
+    resolved: bool = Field(description="True exactly when resolution is FULL.")
+    resolution: Resolution = Field(description="SWE-bench's RESOLVED_FULL / _PARTIAL / _NO.")
+    reason: str = Field(description="Why, in one line.")
+
+    @property
+    def verdict(self) -> Verdict:
+        return "resolved" if self.resolved else "unresolved"
+
+
+def find_case(case: str, statuses: StatusMap) -> str | None:
+    """The parsed id ``case`` stands for: itself, or (if truncated inside ``[``) an agreeing prefix match."""
+    if case in statuses:
+        return case
+    if case.count("[") > case.count("]"):
+        matches = [name for name in statuses if name.startswith(case)]
+        if matches and len({statuses[name] in _PASSING for name in matches}) == 1:
+            return matches[0]
+    return None
+
+
+def _bucket(cases: list[str], statuses: StatusMap, *, skip_ok: bool, fail_only: bool) -> TestBucket:
+    bucket = TestBucket()
+    for case in cases:
+        if fail_only:
+            failed = statuses.get(case) == TestStatus.FAILED
+            (bucket.failure if failed else bucket.success).append(case)
+            continue
+        key = find_case(case, statuses)
+        status = statuses[key] if key is not None else None
+        if status in _PASSING or (skip_ok and status == TestStatus.SKIPPED):
+            bucket.success.append(case)
+        elif status is None or status in _FAILING or status == TestStatus.SKIPPED:
+            bucket.failure.append(case)
+    return bucket
+
+
+def is_fail_only(instance: Instance) -> bool:
+    """Whether the instance is graded on failures only (SWE-bench ``EvalType.FAIL_ONLY``)."""
+    eval_type = instance.eval_type or "pass_and_fail"
+    if eval_type not in _EVAL_TYPES:
+        raise UserInputError(
+            f"unknown eval_type '{eval_type}' for {instance.instance_id}",
+            field="eval_type",
+            fix=f"use one of {', '.join(_EVAL_TYPES)}",
+        )
+    return eval_type == "fail_only"
+
+
+def buckets(instance: Instance, statuses: StatusMap) -> TestsStatus:
+    """SWE-bench's ``get_eval_tests_report`` for one instance (FAIL_TO_FAIL/PASS_TO_FAIL empty)."""
+    fail_only = is_fail_only(instance)
+    return TestsStatus(
+        fail_to_pass=_bucket(instance.fail_to_pass, statuses, skip_ok=False, fail_only=fail_only),
+        pass_to_pass=_bucket(instance.pass_to_pass, statuses, skip_ok=True, fail_only=fail_only),
+    )
+
+
+def rate(bucket: TestBucket) -> float:
+    """Share of successes; 1 for an empty bucket (SWE-bench ``compute_fail_to_pass``)."""
+    total = len(bucket.success) + len(bucket.failure)
+    return 1.0 if total == 0 else len(bucket.success) / total
+
+
+def resolution_of(tests_status: TestsStatus) -> Resolution:
+    """SWE-bench ``get_resolution_status`` without the ``RESOLVED_`` prefix."""
+    f2p, p2p = rate(tests_status.fail_to_pass), rate(tests_status.pass_to_pass)
+    if f2p == 1 and p2p == 1:
+        return "FULL"
+    if 0 < f2p < 1 and p2p == 1:
+        return "PARTIAL"
+    return "NO"
+
+
+def distrust(
+    statuses: StatusMap,
+    *,
+    test_exit_code: int | None,
+    output_seen: bool,
+    fail_only: bool = False,
+    parse_problem: str | None = None,
+) -> str | None:
+    """Why the parsed statuses cannot resolve the instance (rules a-c), or None when they can."""
+    if parse_problem:
+        return f"test output malformed: {parse_problem}"
+    if not output_seen:
+        return "no test output was captured"
+    if not statuses and not (fail_only and test_exit_code == 0):
+        return f"no test results could be parsed from the output (exit code {test_exit_code})"
+    if test_exit_code not in (None, 0) and not any(s in _FAILING for s in statuses.values()):
+        return (
+            f"test command exited {test_exit_code} but no parsed test failed: "
+            "the runner crashed or was killed, or an error happened outside the tests"
+        )
+    return None
+
+
+def _summary(tests_status: TestsStatus) -> str:
+    f2p, p2p = tests_status.fail_to_pass, tests_status.pass_to_pass
+    text = (
+        f"FAIL_TO_PASS {len(f2p.success)}/{len(f2p.success) + len(f2p.failure)} pass, "
+        f"PASS_TO_PASS {len(p2p.success)}/{len(p2p.success) + len(p2p.failure)} pass"
+    )
+    failing = f2p.failure + p2p.failure
+    if failing:
+        shown = ", ".join(" ".join(name.split())[:120] for name in failing[:3])
+        text += f"; failing: {shown}" + (f" and {len(failing) - 3} more" if len(failing) > 3 else "")
+    return text
+
+
+def grade(
+    instance: Instance,
+    statuses: StatusMap,
+    *,
+    test_exit_code: int | None,
+    output_seen: bool,
+    parse_problem: str | None = None,
+) -> Grade:
+    """Grade one test run of ``instance``: SWE-bench's buckets and resolution, then rules a-c.
+
+    ``test_exit_code`` is the test command's own exit status (None if unknown); ``output_seen`` says
+    whether any test output was captured; ``parse_problem`` is ``ParsedOutput.problem``.
+    """
+    fail_only = is_fail_only(instance)
+    tests_status = buckets(instance, statuses)
+    summary = _summary(tests_status)
+    doubt = distrust(
+        statuses,
+        test_exit_code=test_exit_code,
+        output_seen=output_seen,
+        fail_only=fail_only,
+        parse_problem=parse_problem,
+    )
+    if doubt:
+        return Grade(tests_status=tests_status, resolved=False, resolution="NO", reason=f"{doubt}; {summary}")
+    resolution = resolution_of(tests_status)
+    return Grade(
+        tests_status=tests_status,
+        resolved=resolution == "FULL",
+        resolution=resolution,
+        reason=f"{'resolved' if resolution == 'FULL' else 'unresolved'}: {summary}",
+    )
+
+
+def swebench_report(
+    instance_id: str,
+    *,
+    patch_exists: bool,
+    patch_applied: bool,
+    resolved: bool,
+    tests_status: TestsStatus | None = None,
+    patch_is_none: bool | None = None,
+) -> dict[str, dict[str, Any]]:
+    """One item's SWE-bench ``report.json``: ``{iid: {patch_is_None, ..., tests_status?}}``.
+
+    ``patch_is_none`` defaults to ``not patch_exists``; ``tests_status`` (upper-case bucket keys) is
+    included when given, i.e. when the tests ran.
+    """
+    entry: dict[str, Any] = {
+        "patch_is_None": (not patch_exists) if patch_is_none is None else patch_is_none,
+        "patch_exists": patch_exists,
+        "patch_successfully_applied": patch_applied,
+        "resolved": resolved,
+    }
+    if tests_status is not None:
+        entry["tests_status"] = tests_status.model_dump(by_alias=True)
+    return {instance_id: entry}
+
+
+def swebench_report_from_result(result: Result) -> dict[str, dict[str, Any]]:
+    """``swebench_report`` of a stored result record; tests_status only if the patch applied."""
+    return swebench_report(
+        result.instance_id,
+        patch_exists=result.patch_exists,
+        patch_applied=result.patch_applied,
+        resolved=result.resolved,
+        tests_status=result.tests_status if result.patch_applied else None,
+    )

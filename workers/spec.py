@@ -1,0 +1,142 @@
+"""Per-repository environment specs: validated data, loaded from ``configs/specs/*.yaml``.
+
+A spec file describes one repository: ``defaults`` plus per-version overrides, the shape of the
+official harness's table, but as data::
+
+    repo: astropy/astropy
+    defaults: {base: bookworm, parser: pytest, test_cmd: "pytest -rA"}
+    versions:
+      "5.0": {install: ["pip install -e .[test]"]}
+"""
+
+from __future__ import annotations
+
+import fnmatch
+from pathlib import Path
+from typing import Any, Literal
+
+import yaml
+from pydantic import BaseModel, ConfigDict, Field, ValidationError
+
+from workers.errors import SpecError
+
+
+class Timeouts(BaseModel):
+    """Time limits of the phases of one evaluation, in seconds."""
+
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+    build: float = Field(default=1800, gt=0, description="Building one image layer.")
+    start: float = Field(default=60, gt=0, description="Creating and starting the sandbox.")
+    patch: float = Field(default=120, gt=0, description="Applying the patches.")
+    test: float = Field(default=1800, gt=0, description="Wall-clock limit of the test command.")
+
+
+class EnvSpec(BaseModel):
+    """How to build the environment of a repository version and how to run its tests."""
+
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+    repo: str = Field(description="Repository name as in dataset rows, e.g. 'django/django'.")
+    version: str = Field(default="*", description="Version (or glob) this spec applies to.")
+    base: str = Field(default="bookworm", description="Base image: a name from the base catalog.")
+    system_packages: list[str] = Field(default_factory=list, description="Debian packages for the env image.")
+    pre_install: list[str] = Field(default_factory=list, description="Commands before the repo is installed.")
+    install: list[str] = Field(
+        default_factory=list, description="Commands in the repo at the environment commit (dependencies)."
+    )
+    pip_packages: list[str] = Field(default_factory=list, description="Pinned pip requirements of the env.")
+    instance_setup: list[str] = Field(
+        default_factory=list, description="Commands after checking out the base commit (e.g. 'pip install -e .')."
+    )
+    test_cmd: str = Field(description="Test command, run in the repo directory.")
+    test_targets: Literal["none", "files", "django_modules", "sympy_files"] = Field(
+        default="files", description="What to append to test_cmd: the test files the test patch touches, or nothing."
+    )
+    parser: str = Field(default="pytest", description="Name of the test-output parser.")
+    timeouts: Timeouts = Field(default_factory=Timeouts)
+    test_network: bool = Field(default=False, description="Whether the tests may use the network.")
+    env: dict[str, str] = Field(default_factory=dict, description="Environment variables for tests.")
+    workdir: str = Field(default="/testbed", description="Where the repository lives in the container.")
+
+
+class RepoSource(BaseModel):
+    """Where a repository's git history comes from."""
+
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+    kind: Literal["path", "bundle", "url"] = Field(description="Local git dir, git bundle file or clone URL.")
+    location: str = Field(description="Path or URL.")
+
+
+def _all_versions() -> dict[str, dict[str, Any]]:
+    return {"*": {}}
+
+
+class SpecFile(BaseModel):
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+    repo: str = Field(description="Repository name as in dataset rows.")
+    defaults: dict[str, Any] = Field(default_factory=dict, description="Fields shared by every version.")
+    versions: dict[str, dict[str, Any]] = Field(
+        default_factory=_all_versions, description="Per-version overrides; keys may be globs."
+    )
+
+
+class SpecCatalog:
+    """All specs of a directory, looked up by (repo, version)."""
+
+    def __init__(self, specs: list[EnvSpec]) -> None:
+        self._by_repo: dict[str, list[EnvSpec]] = {}
+        for spec in specs:
+            self._by_repo.setdefault(spec.repo, []).append(spec)
+
+    @classmethod
+    def load(cls, *dirs: Path) -> SpecCatalog:
+        specs: list[EnvSpec] = []
+        for d in dirs:
+            for path in sorted(d.glob("*.yaml")) + sorted(d.glob("*.yml")):
+                specs.extend(load_spec_file(path))
+        return cls(specs)
+
+    def repos(self) -> list[str]:
+        return sorted(self._by_repo)
+
+    def find(self, repo: str, version: str) -> EnvSpec | None:
+        candidates = self._by_repo.get(repo, [])
+        for spec in candidates:  # exact versions first, then globs
+            if spec.version == version:
+                return spec
+        for spec in candidates:
+            if fnmatch.fnmatchcase(version, spec.version):
+                return spec
+        return None
+
+
+def load_spec_file(path: Path) -> list[EnvSpec]:
+    try:
+        raw = yaml.safe_load(path.read_text(encoding="utf-8"))
+    except (OSError, UnicodeDecodeError, yaml.YAMLError) as exc:
+        raise SpecError(f"cannot read spec: {exc}".splitlines()[0], source=str(path)) from None
+    try:
+        spec_file = SpecFile.model_validate(raw)
+    except ValidationError as exc:
+        raise _spec_error(path, exc) from None
+    specs = []
+    for version, override in spec_file.versions.items():
+        data = {**spec_file.defaults, **(override or {}), "repo": spec_file.repo, "version": version}
+        try:
+            specs.append(EnvSpec.model_validate(data))
+        except ValidationError as exc:
+            raise _spec_error(path, exc, prefix=f"versions.{version}") from None
+    return specs
+
+
+def _spec_error(path: Path, exc: ValidationError, prefix: str = "") -> SpecError:
+    err = exc.errors()[0]
+    loc = ".".join(str(p) for p in err["loc"])
+    field = f"{prefix}.{loc}" if prefix and loc else (prefix or loc)
+    return SpecError(
+        f"{err['msg']} (got {err.get('input')!r:.60})", source=str(path), field=field or None,
+        fix="see docs/specs.md for the spec format",
+    )
