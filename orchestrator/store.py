@@ -31,6 +31,13 @@ from workers.errors import InfraError
 
 log = structlog.get_logger(__name__)
 
+_TEMP_SUFFIX = ".tmp"
+
+
+def _is_temp(name: str) -> bool:
+    """A FileStore temp file (``.NAME.RANDOM.tmp``), never a key of its own."""
+    return name.startswith(".") and name.endswith(_TEMP_SUFFIX)
+
 
 @dataclass(frozen=True)
 class SweepPaths:
@@ -108,7 +115,7 @@ class FileStore:
 
     @staticmethod
     def _write_temp(path: Path, data: bytes) -> Path:
-        fd, name = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
+        fd, name = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=_TEMP_SUFFIX)
         with os.fdopen(fd, "wb") as fh:
             fh.write(data)
             fh.flush()
@@ -118,20 +125,25 @@ class FileStore:
     def get(self, key: str) -> bytes | None:
         try:
             return self._path(key).read_bytes()
-        except FileNotFoundError:
+        except (FileNotFoundError, IsADirectoryError, NotADirectoryError):  # no object under this key
             return None
 
     def exists(self, key: str) -> bool:
-        return self._path(key).exists()
+        return self._path(key).is_file()
 
     def list(self, prefix: str) -> Iterator[str]:
-        base = self._path(prefix.rstrip("/")) if prefix.strip("/") else self.root
+        """Keys starting with ``prefix`` (a plain string prefix, as on S3), temp files left out."""
+        parent = prefix.rsplit("/", 1)[0] if "/" in prefix else ""
+        base = self._path(parent) if parent else self.root
         if not base.is_dir():
             return
-        for dirpath, _dirs, files in os.walk(base):
+        for dirpath, dirs, files in os.walk(base):
+            rel = Path(dirpath).relative_to(self.root).as_posix()
+            rel = "" if rel == "." else f"{rel}/"
+            dirs[:] = [d for d in dirs if f"{rel}{d}/".startswith(prefix)]  # only where keys can match
             for name in files:
-                if not name.endswith(".tmp"):
-                    yield str(Path(dirpath, name).relative_to(self.root))
+                if f"{rel}{name}".startswith(prefix) and not _is_temp(name):
+                    yield f"{rel}{name}"
 
     def delete(self, key: str) -> None:
         self._path(key).unlink(missing_ok=True)
@@ -202,12 +214,18 @@ class S3Store:
             raise
 
     def _probe_conditional(self) -> bool:
+        """Does the server refuse a second ``IfNoneMatch="*"`` put? An outage is raised, not taken for no."""
         probe = f"_probe/{uuid.uuid4().hex}"
         self.put(probe, b"1")
         try:
-            self._client.put_object(Bucket=self.bucket, Key=self._key(probe), Body=b"2", IfNoneMatch="*")
+            self._retry(
+                "probe", self._client.put_object, Bucket=self.bucket, Key=self._key(probe), Body=b"2",
+                IfNoneMatch="*",
+            )
             honoured = False
-        except Exception as exc:
+        except InfraError:
+            raise
+        except Exception as exc:  # 412: honoured; 400/501 for an unknown header: not honoured
             honoured = _status(exc) in (409, 412)
         with contextlib.suppress(Exception):
             self.delete(probe)
@@ -215,14 +233,17 @@ class S3Store:
         return honoured
 
     def get(self, key: str) -> bytes | None:
+        def get_body() -> bytes:  # the body is read inside the retry: a connection can drop mid-body
+            body: bytes = self._client.get_object(Bucket=self.bucket, Key=self._key(key))["Body"].read()
+            return body
+
         try:
-            resp = self._retry("get", self._client.get_object, Bucket=self.bucket, Key=self._key(key))
+            data: bytes = self._retry("get", get_body)
         except Exception as exc:
             if _status(exc) == 404:
                 return None
             raise
-        body: bytes = resp["Body"].read()
-        return body
+        return data
 
     def exists(self, key: str) -> bool:
         try:
@@ -252,11 +273,15 @@ class S3Store:
 
     def ensure_bucket(self) -> None:
         try:
-            self._client.head_bucket(Bucket=self.bucket)
+            self._retry("head bucket", self._client.head_bucket, Bucket=self.bucket)
         except Exception as exc:
             if _status(exc) != 404:
                 raise
-            self._retry("create bucket", self._client.create_bucket, Bucket=self.bucket)
+            try:
+                self._retry("create bucket", self._client.create_bucket, Bucket=self.bucket)
+            except Exception as exc:
+                if _error_code(exc) != "BucketAlreadyOwnedByYou":  # another process made it meanwhile
+                    raise
 
 
 def _status(exc: BaseException) -> int | None:
@@ -267,14 +292,21 @@ def _status(exc: BaseException) -> int | None:
     return None
 
 
-def _is_transient(exc: BaseException) -> bool:
-    from botocore.exceptions import ConnectionError as BotoConnectionError
-    from botocore.exceptions import ReadTimeoutError
+def _error_code(exc: BaseException) -> str | None:
+    response = getattr(exc, "response", None)
+    return response.get("Error", {}).get("Code") if isinstance(response, dict) else None
 
-    if isinstance(exc, BotoConnectionError | ReadTimeoutError | ConnectionError | TimeoutError):
+
+def _is_transient(exc: BaseException) -> bool:
+    """Worth retrying: no connection, a connection dropped mid-request or mid-body, 5xx (not 501), 429."""
+    from botocore.exceptions import ConnectionError as BotoConnectionError
+    from botocore.exceptions import HTTPClientError, IncompleteReadError
+
+    transient = (BotoConnectionError, HTTPClientError, IncompleteReadError, ConnectionError, TimeoutError)
+    if isinstance(exc, transient):
         return True
     status = _status(exc)
-    return status is not None and (status >= 500 or status == 429)
+    return status is not None and ((status >= 500 and status != 501) or status == 429)
 
 
 def _short_error(exc: BaseException) -> str:

@@ -22,3 +22,12 @@ if ! "$venv/bin/pip" install -q -e '.[dev,hf]' >"$venv/install.log" 2>&1; then
   say "pip install failed (full log: $venv/install.log); check network access to the package index"
   exit 1
 fi
+
+# The official harness's per-repo table was dropped from swebench 5; the spec parity tests read it from
+# the 4.1.0 wheel (never installed, only read). Best effort: the tests say how to fetch it if missing.
+wheels="${HOME}/.cache/evalfleet/swebench"
+if ! ls "$wheels"/swebench-4*.whl >/dev/null 2>&1; then
+  mkdir -p "$wheels"
+  "$venv/bin/pip" download -q --no-deps -d "$wheels" 'swebench==4.1.0' >>"$venv/install.log" 2>&1 \
+    || say "could not download the swebench 4.1.0 wheel (spec parity tests will be skipped)"
+fi

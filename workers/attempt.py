@@ -12,14 +12,13 @@ from typing import TYPE_CHECKING
 import structlog
 
 from workers.errors import EvalfleetError, SandboxError
-from workers.grading import grade
 from workers.models import TestsStatus, Verdict, WorkItem
-from workers.parsers import parse
 from workers.paths import CONTAINER, FILES
 from workers.patching import apply_candidate, apply_test_patch, changed_test_files, restore_tests
 from workers.sandbox.base import Sandbox, SandboxConfig, get_backend
 from workers.sandbox.labels import item_labels
-from workers.testing import EvalScript, extract_output, make_eval_script
+from workers.regrading import grade_own_log
+from workers.testing import EvalScript, make_eval_script
 
 if TYPE_CHECKING:
     from workers.evaluate import EvalSettings
@@ -132,10 +131,8 @@ def _run_tests(
             verdict="timeout", reason=f"tests exceeded the {limit:g} s wall-clock limit; sandbox killed",
             test_exit_code=None,
         )
-    cut = extract_output(raw, script.nonce)
-    statuses = parse(spec.parser, cut.text)
     exit_code = res.returncode
-    graded = grade(inst, statuses, test_exit_code=exit_code, output_seen=cut.started and bool(cut.text.strip()))
+    graded = grade_own_log(inst, spec.parser, raw, script.nonce, exit_code)
     reason = graded.reason
     if res.oom_killed:
         reason = f"out of memory (limit {item.limits.memory_mb} MiB); {reason}"

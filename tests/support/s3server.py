@@ -23,9 +23,13 @@ import socket
 import subprocess
 import sys
 import time
+import uuid
 from collections.abc import Iterator
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from orchestrator.store import S3Store
 
 # Volumes grown per collection (= per bucket): SeaweedFS's default of 7 would use up the volume slots
 # after a few buckets. Read from master.toml in the working directory, which is the data directory.
@@ -217,3 +221,15 @@ class SeaweedS3:
 
     def __exit__(self, *exc: object) -> None:
         self.stop()
+
+
+def new_bucket_store(server: SeaweedS3, *, prefix: str = "root", retry_deadline_s: float = 60.0) -> S3Store:
+    """An ``S3Store`` on a fresh, empty bucket of ``server`` (created with ``ensure_bucket``)."""
+    from orchestrator.store import S3Store
+
+    store = S3Store(
+        f"t-{uuid.uuid4().hex[:16]}", prefix, endpoint_url=server.endpoint_url, region=server.region,
+        retry_deadline_s=retry_deadline_s,
+    )
+    store.ensure_bucket()
+    return store

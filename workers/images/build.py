@@ -78,13 +78,14 @@ class _Progress:
 
 def _watchdog(client: Any, progress: _Progress, timeout_s: float) -> threading.Timer:
     """At the deadline, kill the container of the running step: the build then fails at once."""
+    import docker.errors
 
     def fire() -> None:
         progress.timed_out = True
         if progress.container:
             try:
                 client.api.kill(progress.container)
-            except Exception as exc:  # the step may just have finished
+            except (docker.errors.DockerException, OSError) as exc:  # the step may just have finished
                 log.debug("kill of build step failed", container=progress.container, error=str(exc))
 
     timer = threading.Timer(timeout_s, fire)
@@ -94,6 +95,8 @@ def _watchdog(client: Any, progress: _Progress, timeout_s: float) -> threading.T
 
 def docker_build(client: Any, plan: LayerPlan, ctx: Path, options: ImageOptions, log_file: Path) -> str:
     """Build ``plan`` from the context directory ``ctx`` (Dockerfile written here); the image id."""
+    import docker.errors
+
     assert plan.dockerfile is not None
     labels = " ".join(f"{k}={json.dumps(v)}" for k, v in sorted(plan.labels.items()))
     (ctx / "Dockerfile").write_text(f"{plan.dockerfile.rstrip()}\nLABEL {labels}\n", encoding="utf-8")
@@ -117,7 +120,7 @@ def docker_build(client: Any, plan: LayerPlan, ctx: Path, options: ImageOptions,
             )
             for chunk in stream:
                 progress.feed(chunk, out)
-        except Exception as exc:  # docker API / connection errors: infrastructure, retryable
+        except (docker.errors.DockerException, OSError) as exc:  # API or connection: retryable
             raise _failure(
                 plan, progress, log_file, f"docker error: {str(exc).splitlines()[0][:200]}"
             ) from exc

@@ -14,6 +14,7 @@ from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 
+from workers.errors import ImageBuildError
 from workers.images.hashing import content_hash, file_digest
 
 DEFAULT_APT_MIRROR = "http://deb.debian.org/debian"
@@ -133,8 +134,6 @@ def resolve_ca_bundle(options: ImageOptions) -> Path | None:
     """The CA bundle to install, or None. An explicit bundle that does not exist is an error."""
     if options.ca_bundle is not None:
         if not options.ca_bundle.is_file():
-            from workers.errors import ImageBuildError
-
             raise ImageBuildError(
                 f"ca_bundle {options.ca_bundle} is not a file -- set images.ca_bundle to a PEM file",
                 retryable=False,

@@ -111,12 +111,14 @@ def rootfs_tarball(plan: LayerPlan, options: ImageOptions, log_file: Path) -> Pa
 
 
 def import_rootfs(client: Any, plan: LayerPlan, tar: Path) -> str:
+    import docker.errors
+
     repo, tag = split_ref(plan.tag)
     labels = [f"LABEL {k}={json.dumps(v)}" for k, v in plan.labels.items()]
     try:
         client.api.import_image_from_file(str(tar), repository=repo, tag=tag, changes=ROOTFS_ENV + labels)
         return str(client.images.get(plan.tag).id)
-    except Exception as exc:  # docker API / connection errors
+    except (docker.errors.DockerException, OSError) as exc:  # requests' errors are OSErrors
         raise ImageBuildError(f"docker import of {tar} failed: {str(exc).splitlines()[0][:200]}") from exc
 
 

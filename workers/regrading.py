@@ -1,0 +1,68 @@
+"""Grade a test log without a container: our own stored logs, or logs of the official harness.
+
+Both the live pipeline and ``evalfleet regrade`` go through ``grade_log``, so a re-grade of stored
+logs gives the verdict the sweep gave, unless the parsers or rules changed.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+
+from workers.grading import Grade, grade
+from workers.models import Instance
+from workers.parsers import parse_output
+from workers.testing import START, extract_output
+
+# Markers the official harness writes into test_output.txt (swebench.harness.constants).
+OFFICIAL_START, OFFICIAL_END = ">>>>> Start Test Output", ">>>>> End Test Output"
+OFFICIAL_BAD = (">>>>> Patch Apply Failed", ">>>>> Reset Failed", ">>>>> Tests Errored", ">>>>> Tests Timed Out")
+_OFFICIAL_EXIT = re.compile(r">>>>> Test Exit Code:\s*(-?\d+)")
+_NONCE = re.compile(rf"^echo \"{START} ([0-9a-f]+)\"", re.MULTILINE)
+
+
+def grade_log(
+    instance: Instance, parser: str, text: str, *, test_exit_code: int | None, output_seen: bool
+) -> Grade:
+    """Parse the test output between the markers and grade it."""
+    parsed = parse_output(parser, text)
+    return grade(
+        instance, parsed.statuses, test_exit_code=test_exit_code, output_seen=output_seen,
+        parse_problem=parsed.problem,
+    )
+
+
+def nonce_of(eval_script: str) -> str | None:
+    """The marker nonce of an attempt, read back from its stored eval.sh."""
+    match = _NONCE.search(eval_script)
+    return match.group(1) if match else None
+
+
+def grade_own_log(instance: Instance, parser: str, raw: str, nonce: str, exit_code: int | None) -> Grade:
+    """Re-grade an evalfleet attempt from its test_output.txt and the nonce of its eval.sh."""
+    cut = extract_output(raw, nonce)
+    code = exit_code if exit_code is not None else cut.marker_exit
+    return grade_log(instance, parser, cut.text, test_exit_code=code, output_seen=cut.started and bool(cut.text.strip()))
+
+
+@dataclass(frozen=True)
+class OfficialGrade:
+    """A grade of an official-harness log, and whether its patch applied (its report.json fields)."""
+
+    grade: Grade
+    patch_applied: bool
+
+
+def grade_official_log(instance: Instance, parser: str, content: str) -> OfficialGrade:
+    """Grade a test_output.txt written by the official harness (its layout of published logs)."""
+    applied = not any(code in content for code in OFFICIAL_BAD)
+    if not applied or OFFICIAL_START not in content or OFFICIAL_END not in content:
+        empty = grade_log(instance, parser, "", test_exit_code=None, output_seen=False)
+        return OfficialGrade(grade=empty, patch_applied=False)
+    sliced = content.split(OFFICIAL_START, 1)[1].split(OFFICIAL_END, 1)[0]
+    match = _OFFICIAL_EXIT.search(content)
+    code = int(match.group(1)) if match else None
+    # some runners print outside the markers: like the official harness, then read the whole log
+    text = sliced if parse_output(parser, sliced).statuses else content
+    graded = grade_log(instance, parser, text, test_exit_code=code, output_seen=bool(text.strip()))
+    return OfficialGrade(grade=graded, patch_applied=True)
