@@ -90,23 +90,36 @@ def status(
 def report(
     sweep: Annotated[str, typer.Argument(help="Sweep id.")],
     store: StoreOpt = None,
+    out: Annotated[Path | None, typer.Option("--out", help="Also write report.html to this local file.")] = None,
+    bootstrap: Annotated[
+        int, typer.Option("--bootstrap", min=100, help="Bootstrap resamples for the intervals (fixed seed).")
+    ] = 2000,
+    seed: Annotated[int, typer.Option("--seed", help="Seed of the bootstrap (reports are reproducible).")] = 0,
 ) -> None:
-    """Aggregate a sweep's results from storage into run reports (SWE-bench compatible) and report.json."""
+    """Aggregate a sweep's results from storage: run reports (SWE-bench compatible), report.json with
+    intervals and paired comparisons, and a self-contained report.html."""
     from orchestrator.commands.report import report_command
+    from orchestrator.report.stats import StatsSettings
 
-    report_command(sweep, store)
+    report_command(sweep, store, out=out, settings=StatsSettings(bootstrap=bootstrap, seed=seed))
 
 
 @app.command()
 def compare(
-    a: Annotated[str, typer.Argument(help="First run, as SWEEP:RUN (or SWEEP when it has one run).")],
-    b: Annotated[str, typer.Argument(help="Second run, as SWEEP:RUN.")],
+    a: Annotated[str, typer.Argument(help="First run (A, the baseline), as SWEEP:RUN (or SWEEP with one run).")],
+    b: Annotated[str, typer.Argument(help="Second run (B), as SWEEP:RUN.")],
     store: StoreOpt = None,
+    bootstrap: Annotated[
+        int, typer.Option("--bootstrap", min=100, help="Bootstrap resamples for the intervals (fixed seed).")
+    ] = 2000,
+    seed: Annotated[int, typer.Option("--seed", help="Seed of the bootstrap (reports are reproducible).")] = 0,
 ) -> None:
-    """Compare two runs on their common instances: which instances differ, and by how much."""
+    """Compare two runs on their common instances: B - A with a paired bootstrap interval, McNemar's exact
+    test; with the same patches in both (a re-evaluation), the instances and tests that changed."""
     from orchestrator.commands.report import compare_command
+    from orchestrator.report.stats import StatsSettings
 
-    compare_command(a, b, store)
+    compare_command(a, b, store, StatsSettings(bootstrap=bootstrap, seed=seed))
 
 
 @app.command()
@@ -127,15 +140,34 @@ def regrade(
 
 @app.command()
 def validate(
-    config: Annotated[Path, typer.Argument(help="Sweep config whose dataset is validated.")],
-    repeats: Annotated[int, typer.Option("--repeats", min=2, help="Evaluations per instance.")] = 3,
-    gold: Annotated[bool, typer.Option("--gold/--no-gold", help="Run gold patches.")] = True,
+    target: Annotated[
+        str, typer.Argument(help="Sweep config (YAML), or a dataset (.json/.jsonl/.parquet file or HF name).")
+    ],
+    repeats: Annotated[int, typer.Option("--repeats", "-n", min=2, help="Evaluations per instance.")] = 5,
+    gold: Annotated[bool, typer.Option("--gold/--no-gold", help="Run the gold patches.")] = True,
+    empty: Annotated[
+        bool, typer.Option("--empty/--no-empty", help="Also run a baseline: the unchanged code with the tests.")
+    ] = False,
+    repo: Annotated[
+        list[str] | None, typer.Option("--repo", help="Local source of a repository: NAME=PATH|BUNDLE (repeatable).")
+    ] = None,
+    specs: Annotated[list[str] | None, typer.Option("--specs", help="Spec directory (repeatable).")] = None,
+    split: Annotated[str, typer.Option(help="Split, for a Hugging Face dataset.")] = "test",
+    exclude_out: Annotated[
+        Path, typer.Option("--exclude-out", help="Where to write the exclusion list (one instance id a line).")
+    ] = Path("flaky-exclude.txt"),
+    store: StoreOpt = None,
     set_: SetOpt = None,
 ) -> None:
-    """Run gold (and empty) patches N times; report instances and tests whose outcome varies."""
-    from orchestrator.commands.validate import validate_command
+    """Run gold (and baseline) patches N times; report instances and tests whose outcome varies, write
+    reports/flaky.json and an exclusion list for `dataset.exclude_file`."""
+    from orchestrator.commands.validate import ValidateOptions, validate_command
 
-    validate_command(config, repeats=repeats, gold=gold, overrides=set_ or [])
+    options = ValidateOptions(
+        repeats=repeats, gold=gold, baseline=empty, repos=repo or [], specs=specs or [], split=split,
+        store=store, overrides=set_ or [], exclude_out=exclude_out,
+    )
+    validate_command(target, options)
 
 
 def main() -> None:

@@ -90,7 +90,9 @@ class ExecutionConfig(_Strict):
         default=None, ge=1, description="Sandboxes per node; default: CPU cores of the node."
     )
     max_in_flight_factor: float = Field(default=2.0, ge=1.0, description="Items in flight per sandbox slot.")
-    max_attempts: int = Field(default=3, ge=1, le=20, description="Attempts per item on infra errors.")
+    max_attempts: int = Field(
+        default=4, ge=1, le=20, description="Attempts per item on infra errors, across tasks and nodes."
+    )
     limits: SandboxLimits = Field(default_factory=SandboxLimits, description="Sandbox resource limits.")
     test_timeout_s: float | None = Field(
         default=None, gt=0, description="Override every spec's test time limit (seconds)."

@@ -11,11 +11,12 @@ from pathlib import Path
 from types import FrameType
 
 import structlog
-from rich.console import Console
 
 from orchestrator.commit import committed_keys
 from orchestrator.config import SweepConfig
+from orchestrator.console import make_console
 from orchestrator.errors import ConfigError
+from orchestrator.lock import sweep_lock
 from orchestrator.logs import configure
 from orchestrator.plan import Plan
 from orchestrator.progress import SweepProgress
@@ -25,7 +26,7 @@ from workers.evaluate import EvalSettings
 from workers.images.options import ImageOptions
 
 log = structlog.get_logger(__name__)
-console = Console(stderr=True, highlight=False)
+console = make_console(stderr=True)
 
 
 def eval_settings(config: SweepConfig) -> EvalSettings:
@@ -40,7 +41,7 @@ def eval_settings(config: SweepConfig) -> EvalSettings:
     }
     return EvalSettings(
         backend=config.execution.backend, images=ImageOptions.model_validate(options),
-        max_attempts=config.execution.max_attempts, test_timeout_s=config.execution.test_timeout_s,
+        max_attempts=config.execution.max_attempts,
     )
 
 
@@ -80,33 +81,58 @@ def write_manifest(store: ResultStore, config: SweepConfig, plan: Plan) -> None:
 
 def execute_sweep(config: SweepConfig, plan: Plan, *, resume: bool) -> None:
     from orchestrator.report.aggregate import write_reports
-    from orchestrator.scheduler import init_ray, run_items
+    from orchestrator.scheduler import init_ray, reap_cluster, run_items
 
     configure(Path(".evalfleet/logs") / f"{plan.sweep_id}.jsonl")
     store = store_for(config)
-    write_manifest(store, config, plan)
-    todo = plan.without(committed_keys(store, plan.sweep_id))
-    done = len(plan.items) - len(todo.items)
-    console.print(
-        f"sweep {plan.sweep_id}: {len(plan.items)} items, {done} already committed, {len(todo.items)} to run "
-        f"-> {store.url}"
-    )
-    if todo.items:
-        slots = init_ray(config.ray.address, sandbox_slots=config.execution.sandbox_slots,
-                         num_cpus=config.ray.num_cpus)
-        if slots < 1:
-            raise ConfigError("the Ray cluster advertises no 'sandbox' slots", field="ray.address",
-                              fix="start nodes with --resources='{\"sandbox\": N}'")
-        settings = eval_settings(config)
-        _install_sigterm()
-        with SweepProgress(len(plan.items), done=done, console=console) as progress:
-            for summary in run_items(
-                todo.items, settings, config.store, slots=slots,
-                window_factor=config.execution.max_in_flight_factor,
-            ):
-                progress.advance(summary.verdict)
-    written = write_reports(store, plan.sweep_id)
-    console.print(f"reports: {', '.join(written)}")
+    with sweep_lock(store, plan.sweep_id):  # one driver per sweep: a second run fails fast (exit 2)
+        write_manifest(store, config, plan)
+        todo = plan.without(committed_keys(store, plan.sweep_id))
+        done = len(plan.items) - len(todo.items)
+        console.print(
+            f"sweep {plan.sweep_id}: {len(plan.items)} items, {done} already committed, {len(todo.items)} to run "
+            f"-> {store.url}"
+        )
+        if todo.items:
+            slots = init_ray(config.ray.address, sandbox_slots=config.execution.sandbox_slots,
+                             num_cpus=config.ray.num_cpus)
+            if slots < 1:
+                raise ConfigError("the Ray cluster advertises no 'sandbox' slots", field="ray.address",
+                                  fix="start nodes with --resources='{\"sandbox\": N}'")
+            settings = eval_settings(config)
+            _install_sigterm()
+            reap_leftovers(plan.sweep_id, config.execution.backend, everything=False)
+            try:
+                with SweepProgress(len(plan.items), done=done, console=console) as progress:
+                    for summary in run_items(
+                        todo.items, settings, config.store, slots=slots,
+                        window_factor=config.execution.max_in_flight_factor,
+                    ):
+                        progress.advance(summary.verdict)
+                reap_cluster(plan.sweep_id)  # nothing of this sweep runs any more: leftovers are garbage
+            except KeyboardInterrupt:
+                console.print("interrupted: cancelling tasks and removing this sweep's sandboxes")
+                time.sleep(1.0)  # let cancelled workers exit before reaping what they started
+                reap_leftovers(plan.sweep_id, config.execution.backend, everything=True)
+                console.print(f"committed results are kept; continue with: evalfleet run ... --resume {plan.sweep_id}")
+                raise
+        written = write_reports(store, plan.sweep_id)
+        console.print(f"reports: {', '.join(written)}")
+
+
+def reap_leftovers(sweep_id: str, backend: str, *, everything: bool) -> None:
+    """Remove this sweep's sandboxes on this host: those of dead owners, or all of them."""
+    if backend != "docker":
+        return
+    from workers.sandbox.janitor import reap
+
+    try:
+        removed = reap(sweep_id=sweep_id, dead_owners_only=not everything)
+    except Exception as exc:  # cleanup must not hide the reason the sweep stopped
+        log.warning("janitor failed", error=str(exc))
+        return
+    if removed:
+        log.info("removed leftover sandboxes", count=len(removed))
 
 
 def _install_sigterm() -> None:

@@ -18,7 +18,7 @@ from typing import Any
 from orchestrator.config import RunConfig, SweepConfig
 from orchestrator.errors import ConfigError
 from workers import HARNESS_VERSION
-from workers.models import Candidate, Instance, WorkItem
+from workers.models import Candidate, Instance, SandboxLimits, WorkItem
 from workers.spec import EnvSpec, RepoSource, SpecCatalog
 
 
@@ -40,7 +40,13 @@ def derive_seed(base_seed: int, run: str, instance_id: str, repeat: int) -> int:
 
 
 def item_key(
-    instance: Instance, candidate: Candidate, spec: EnvSpec, source: RepoSource | None, repeat: int, seed: int
+    instance: Instance,
+    candidate: Candidate,
+    spec: EnvSpec,
+    source: RepoSource | None,
+    repeat: int,
+    seed: int,
+    limits: SandboxLimits | None = None,
 ) -> str:
     """Content hash of everything that decides the outcome of one evaluation."""
     return stable_hash(
@@ -49,8 +55,9 @@ def item_key(
         instance.model_dump(mode="json", by_alias=True, exclude={"problem_statement", "hints_text"}),
         candidate.run,
         candidate.patch or "",
-        spec,
+        spec,  # image recipe, test command, parser, time limits
         source.kind if source else None,  # where a source lives does not change its content
+        limits,
         repeat,
         seed,
     )[:32]
@@ -131,7 +138,8 @@ def build_plan(
     """Expand the matrix. Instances without a candidate in a run are not planned for that run."""
     by_id = {i.instance_id: i for i in instances}
     seeds = config.seeds or [config.seed]
-    specs = {i.instance_id: resolve_spec(i, catalog, config.specs) for i in instances}
+    specs = {i.instance_id: _with_overrides(resolve_spec(i, catalog, config.specs), config) for i in instances}
+    limits = config.execution.limits
     items: list[WorkItem] = []
     for run, candidates in candidates_by_run.items():
         for cand in candidates:
@@ -142,15 +150,25 @@ def build_plan(
             for base_seed in seeds:
                 for repeat in range(config.repeats):
                     seed = derive_seed(base_seed, run, inst.instance_id, repeat)
-                    key = item_key(inst, cand, specs[inst.instance_id], source, repeat, seed)
+                    key = item_key(inst, cand, specs[inst.instance_id], source, repeat, seed, limits)
                     items.append(WorkItem(
                         key=key, sweep_id=sweep_id, instance=inst, candidate=cand, repeat=repeat,
                         seed=seed, spec=specs[inst.instance_id], repo_source=source,
-                        limits=config.execution.limits,
+                        limits=limits,
                     ))
     _check_unique(items)
     items.sort(key=lambda it: stable_hash("order", config.seed, it.key))
     return Plan(sweep_id, items, list(instances), list(candidates_by_run), config.repeats, seeds)
+
+
+def _with_overrides(spec: EnvSpec, config: SweepConfig) -> EnvSpec:
+    """Sweep-wide overrides of spec fields (they then enter the item keys, as they decide outcomes)."""
+    timeouts = spec.timeouts
+    if config.execution.test_timeout_s is not None:
+        timeouts = timeouts.model_copy(update={"test": config.execution.test_timeout_s})
+    if config.images.build_timeout_s is not None:
+        timeouts = timeouts.model_copy(update={"build": config.images.build_timeout_s})
+    return spec if timeouts == spec.timeouts else spec.model_copy(update={"timeouts": timeouts})
 
 
 def _check_unique(items: Sequence[WorkItem]) -> None:

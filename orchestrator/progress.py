@@ -16,6 +16,7 @@ from rich.progress import (
     TimeRemainingColumn,
 )
 
+from orchestrator.console import make_console
 from workers.models import VERDICTS
 
 _SHORT = {"resolved": "res", "unresolved": "unres", "patch_failed": "nopatch", "empty_patch": "empty",
@@ -27,7 +28,7 @@ class SweepProgress:
 
     def __init__(self, total: int, *, done: int = 0, console: Console | None = None) -> None:
         self.tallies: Counter[str] = Counter()
-        self.console = console or Console(stderr=True)
+        self.console = console or make_console(stderr=True)
         self._progress = Progress(
             TextColumn("[bold]eval"), BarColumn(), MofNCompleteColumn(), TextColumn("{task.fields[rate]}"),
             TimeElapsedColumn(), TextColumn("ETA"), TimeRemainingColumn(), TextColumn("{task.fields[tallies]}"),

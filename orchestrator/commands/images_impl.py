@@ -6,10 +6,11 @@ import time
 from collections.abc import Sequence
 from pathlib import Path
 
-from rich.console import Console
 from rich.table import Table
 
-console = Console(highlight=False)
+from orchestrator.console import make_console
+
+console = make_console()
 
 
 def _size(n: float) -> str:

@@ -13,11 +13,10 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
-from rich.console import Console
-
 from orchestrator.commands.common import open_sweep
 from orchestrator.commit import load_results
 from orchestrator.config import SweepConfig
+from orchestrator.console import make_console
 from orchestrator.errors import ConfigError
 from orchestrator.plan import resolve_spec
 from orchestrator.store import SweepPaths
@@ -26,7 +25,7 @@ from workers.models import Instance, Result
 from workers.regrading import grade_official_log, grade_own_log, nonce_of
 from workers.spec import SpecCatalog
 
-console = Console(highlight=False)
+console = make_console()
 DEFAULT_SPECS = ["configs/specs"]
 
 

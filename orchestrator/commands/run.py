@@ -6,14 +6,14 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
-from rich.console import Console
 from rich.table import Table
 
 from orchestrator.config import load_config, validate_config
+from orchestrator.console import make_console
 from orchestrator.errors import ConfigError
 from orchestrator.plan import Plan
 
-console = Console(stderr=False, highlight=False)
+console = make_console()
 
 
 def run_command(config_path: Path, overrides: Sequence[str], *, dry_run: bool, resume: str | None) -> None:

@@ -4,11 +4,11 @@ from __future__ import annotations
 
 from collections import Counter
 
-from rich.console import Console
 from rich.table import Table
 
 from orchestrator.commands.common import open_sweep
 from orchestrator.commit import load_results
+from orchestrator.console import make_console
 from workers.models import VERDICTS
 
 
@@ -16,7 +16,7 @@ def status_command(sweep_id: str, store_url: str | None) -> None:
     store, manifest = open_sweep(sweep_id, store_url)
     results = load_results(store, sweep_id)
     planned = int(manifest.get("planned", 0))
-    console = Console(highlight=False)
+    console = make_console()
     console.print(f"sweep {sweep_id} in {store.url}")
     console.print(f"{len(results)} of {planned} items committed ({planned - len(results)} to go)")
     table = Table(show_edge=False)

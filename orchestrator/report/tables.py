@@ -1,0 +1,178 @@
+"""Sortable HTML tables of report.html, from report.json: runs, comparisons, replicates, repos, durations."""
+
+from __future__ import annotations
+
+from html import escape
+from typing import Any
+
+Cell = tuple[str, float | str | None]  # (text shown, sort key)
+VERDICT_COLUMNS = ("unresolved", "patch_failed", "empty_patch", "timeout", "error")
+
+
+def pct(x: float | None, digits: int = 1) -> str:
+    return "-" if x is None else f"{100 * x:.{digits}f}%"
+
+
+def interval(iv: list[float] | None) -> Cell:
+    if not iv:
+        return "-", None
+    return f"[{100 * iv[0]:.1f}, {100 * iv[1]:.1f}]%", iv[0]
+
+
+def num(x: float | int | None, fmt: str = "{:,}") -> Cell:
+    return ("-", None) if x is None else (fmt.format(x), x)
+
+
+def table(table_id: str, headers: list[str], rows: list[list[Cell]]) -> str:
+    """A table whose columns sort on click (the page's script), each cell with its sort key."""
+    head = "".join(f'<th scope="col" title="sort by {escape(h)}">{escape(h)}</th>' for h in headers)
+    body = []
+    for row in rows:
+        cells = []
+        for text, key in row:
+            attr = "" if key is None else f' data-sort="{escape(str(key))}"'
+            cells.append(f"<td{attr}>{escape(text)}</td>")
+        body.append(f"<tr>{''.join(cells)}</tr>")
+    return (
+        f'<table id="{table_id}" class="sortable"><thead><tr>{head}</tr></thead>'
+        f"<tbody>{''.join(body)}</tbody></table>"
+    )
+
+
+def runs_table(report: dict[str, Any]) -> str:
+    headers = [
+        "run",
+        "model",
+        "scaffold",
+        "instances",
+        "resolved",
+        "rate",
+        "95% Wilson",
+        "95% bootstrap",
+        "SE",
+        "SE by repo",
+        *VERDICT_COLUMNS,
+        "attempts",
+        "infra errors",
+        "tokens",
+        "cost (USD)",
+        "USD / resolved",
+    ]
+    rows = []
+    for run, e in report["runs"].items():
+        s, use = e["stats"], e.get("usage", {})
+        prim_verdicts = e["instance_verdicts"]
+        rows.append(
+            [
+                (run, run),
+                (e["labels"].get("model", "-"), None),
+                (e["labels"].get("scaffold", "-"), None),
+                num(s["instances"]),
+                num(s["resolved"]),
+                (pct(s["rate"]), s["rate"]),
+                interval(s["wilson"]),
+                interval(s["bootstrap"]),
+                (pct(s["se"]), s["se"]),
+                (pct(s["clustered_se"]), s["clustered_se"]),
+                *(num(prim_verdicts[v]) for v in VERDICT_COLUMNS),
+                num(e["attempts"]),
+                num(e["infra_errors"]),
+                num(use.get("tokens", {}).get("total")),
+                num(use.get("cost_usd", {}).get("total"), "{:.4f}"),
+                num(use.get("cost_usd", {}).get("per_resolved"), "{:.4f}"),
+            ]
+        )
+    return table("table-runs", headers, rows)
+
+
+def comparisons_table(report: dict[str, Any]) -> str:
+    headers = [
+        "A",
+        "B",
+        "common",
+        "both",
+        "only A",
+        "only B",
+        "neither",
+        "B - A",
+        "95% CI (paired bootstrap)",
+        "McNemar p",
+        "discordance",
+        "MDD (paired)",
+    ]
+    rows = [
+        [
+            (c["a"], c["a"]),
+            (c["b"], c["b"]),
+            num(c["instances"]),
+            num(c["both"]),
+            num(c["only_a"]),
+            num(c["only_b"]),
+            num(c["neither"]),
+            (f"{100 * c['diff']:+.1f} pts", c["diff"]),
+            interval(c["interval"]),
+            num(c["p_value"], "{:.4g}"),
+            (pct(c["discordance"]), c["discordance"]),
+            (f"{100 * c['mdd_paired']:.1f} pts", c["mdd_paired"]),
+        ]
+        for c in report.get("comparisons", [])
+    ]
+    return table("table-comparisons", headers, rows)
+
+
+def replicates_table(report: dict[str, Any]) -> str | None:
+    entries = {run: e["replicates"] for run, e in report["runs"].items() if e.get("replicates")}
+    if not entries:
+        return None
+    ks = sorted({int(k) for rep in entries.values() for k in rep["pass_at_k"]})
+    headers = ["run", "replicates", "evaluations / instance", "mean", "SE"]
+    headers += [f"pass@{k}" for k in ks] + [f"pass^{k}" for k in ks]
+    rows = []
+    for run, rep in entries.items():
+        row: list[Cell] = [
+            (run, run),
+            num(rep["replicates"]),
+            num(rep["evaluations_per_instance"]),
+            (pct(rep["mean"]), rep["mean"]),
+            (pct(rep["se"]), rep["se"]),
+        ]
+        for key in ("pass_at_k", "pass_hat_k"):
+            row += [(pct(rep[key].get(str(k))), rep[key].get(str(k))) for k in ks]
+        rows.append(row)
+    return table("table-replicates", headers, rows)
+
+
+def repos_table(report: dict[str, Any]) -> str:
+    runs = list(report["runs"])
+    repos = sorted({repo for e in report["runs"].values() for repo in e["repos"]})
+    rows = []
+    for repo in repos:
+        row: list[Cell] = [(repo, repo)]
+        for run in runs:
+            s = report["runs"][run]["repos"].get(repo)
+            row.append(
+                ("-", None)
+                if s is None
+                else (f"{pct(s['rate'])} ({s['resolved']}/{s['instances']})", s["rate"])
+            )
+        rows.append(row)
+    return table("table-repos", ["repository", *runs], rows)
+
+
+def durations_table(report: dict[str, Any]) -> str:
+    headers = ["run", "phase", "items", "p50 (s)", "p90 (s)", "max (s)", "total (s)"]
+    rows = []
+    for run, e in report["runs"].items():
+        for phase, d in e["durations"].items():
+            rows.append(
+                [
+                    (run, run),
+                    (phase, phase),
+                    num(d.get("n")),
+                    num(d.get("p50"), "{:.2f}"),
+                    num(d.get("p90"), "{:.2f}"),
+                    num(d.get("max"), "{:.2f}"),
+                    num(d.get("total"), "{:.1f}"),
+                ]
+            )
+    return table("table-durations", headers, rows)

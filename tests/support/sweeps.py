@@ -1,0 +1,104 @@
+"""Run `evalfleet run` as a real process and watch its store: helpers for fault-tolerance tests."""
+
+from __future__ import annotations
+
+import json
+import os
+import signal
+import subprocess
+import sys
+import time
+from collections.abc import Callable, Sequence
+from pathlib import Path
+
+from orchestrator.commit import committed_keys, load_results
+from orchestrator.config import load_config
+from orchestrator.store import ResultStore, open_store
+from orchestrator.sweep import plan_sweep
+
+EVALFLEET = str(Path(sys.executable).with_name("evalfleet"))
+DEMO = Path("configs/demo.yaml")
+EXPECTED: dict[str, dict[str, str]] = json.loads(Path("demo/expected_verdicts.json").read_text())
+FAST = ["execution.test_timeout_s=8"]  # the demo's looping candidates time out sooner
+
+
+def sweep_id(overrides: Sequence[str]) -> str:
+    return plan_sweep(load_config(DEMO, overrides)).sweep_id
+
+
+def planned(overrides: Sequence[str]) -> int:
+    return len(plan_sweep(load_config(DEMO, overrides)).items)
+
+
+def start(overrides: Sequence[str], log: Path, *extra: str, env: dict[str, str] | None = None) -> subprocess.Popen[bytes]:
+    """`evalfleet run configs/demo.yaml` in its own session (so a kill takes its embedded Ray too)."""
+    args = [EVALFLEET, "run", str(DEMO), *extra]
+    for o in overrides:
+        args += ["--set", o]
+    return subprocess.Popen(
+        args, stdout=log.open("ab"), stderr=subprocess.STDOUT, start_new_session=True,
+        env={**os.environ, "RAY_AUTH_MODE": "disabled", **(env or {})},
+    )
+
+
+def finish(proc: subprocess.Popen[bytes], log: Path, timeout: float = 900) -> None:
+    try:
+        rc = proc.wait(timeout=timeout)
+    except subprocess.TimeoutExpired:
+        kill_session(proc)
+        raise AssertionError(f"sweep did not finish in {timeout} s:\n{log.read_text()[-3000:]}") from None
+    assert rc == 0, f"evalfleet exited {rc}:\n{log.read_text()[-3000:]}"
+
+
+def run(overrides: Sequence[str], log: Path, *extra: str) -> None:
+    finish(start(overrides, log, *extra), log)
+
+
+def kill_session(proc: subprocess.Popen[bytes]) -> None:
+    try:
+        os.killpg(proc.pid, signal.SIGKILL)
+    except ProcessLookupError:
+        pass
+    proc.wait(timeout=60)
+
+
+def wait_until(cond: Callable[[], bool], proc: subprocess.Popen[bytes], log: Path, timeout: float = 600) -> None:
+    deadline = time.monotonic() + timeout
+    while not cond():
+        if proc.poll() is not None:
+            raise AssertionError(f"sweep ended (rc {proc.returncode}) before the condition:\n{log.read_text()[-3000:]}")
+        if time.monotonic() > deadline:
+            raise AssertionError(f"condition not reached in {timeout} s")
+        time.sleep(0.5)
+
+
+def committed(store: ResultStore, sid: str) -> int:
+    return len(committed_keys(store, sid))
+
+
+def verdicts(store: ResultStore, sid: str) -> dict[tuple[str, str, int], str]:
+    return {(r.run, r.instance_id, r.repeat): r.verdict for r in load_results(store, sid)}
+
+
+def expected_verdicts(store: ResultStore, sid: str) -> dict[tuple[str, str, int], str]:
+    return {(run, iid, rep): EXPECTED[run][iid] for (run, iid, rep) in verdicts(store, sid)}
+
+
+def store_at(url: str) -> ResultStore:
+    return open_store(url)
+
+
+def sweep_containers(sid: str) -> list[str]:
+    out = subprocess.run(
+        ["docker", "ps", "-aq", "--filter", f"label=evalfleet.sweep={sid}"], capture_output=True, text=True, check=True
+    )
+    return out.stdout.split()
+
+
+def running_owners(sid: str) -> list[int]:
+    """Owner pids of this sweep's running sandboxes."""
+    out = subprocess.run(
+        ["docker", "ps", "-q", "--filter", f"label=evalfleet.sweep={sid}", "--format", '{{.Label "evalfleet.owner"}}'],
+        capture_output=True, text=True, check=True,
+    )
+    return [int(line.rsplit(":", 1)[1]) for line in out.stdout.split() if ":" in line]
