@@ -193,6 +193,7 @@ def validate_config(raw: dict[str, Any], source: str) -> SweepConfig:
         field = ".".join(str(p) for p in err["loc"]) or None
         got = err.get("input")
         msg = err["msg"].removeprefix("Value error, ")
+        fix: str | None
         if err["type"] == "extra_forbidden":
             msg = "unknown field"
             fix = "remove it or check its spelling (see configs/demo.yaml)"

@@ -132,7 +132,7 @@ def run_items(
 
     from workers.errors import InfraError
 
-    task = ray.remote(evaluate_and_commit).options(  # type: ignore[call-overload]
+    task = ray.remote(evaluate_and_commit).options(
         num_cpus=0, resources={"sandbox": 1}, max_retries=settings.max_attempts + 1, retry_exceptions=[InfraError],
     )
     window = max(1, int(slots * window_factor))

@@ -13,11 +13,11 @@ import structlog
 
 from workers.errors import EvalfleetError, SandboxError
 from workers.models import TestsStatus, Verdict, WorkItem
-from workers.paths import CONTAINER, FILES
 from workers.patching import apply_candidate, apply_test_patch, changed_test_files, restore_tests
+from workers.paths import CONTAINER, FILES
+from workers.regrading import grade_own_log
 from workers.sandbox.base import Sandbox, SandboxConfig, get_backend
 from workers.sandbox.labels import item_labels
-from workers.regrading import grade_own_log
 from workers.testing import EvalScript, make_eval_script
 
 if TYPE_CHECKING:

@@ -21,8 +21,8 @@ from workers.errors import EvalfleetError
 from workers.grading import swebench_report
 from workers.images.options import ImageOptions
 from workers.models import Attempt, ErrorInfo, Result, WorkItem
-from workers.paths import FILES
 from workers.patching import is_empty_patch
+from workers.paths import FILES
 
 log = structlog.get_logger(__name__)
 
@@ -95,7 +95,7 @@ def error_info(exc: EvalfleetError) -> ErrorInfo:
 
 def _attempt(n: int, t0: float, verdict: str | None, error: ErrorInfo | None, phases: dict[str, float]) -> Attempt:
     return Attempt(
-        n=n, started_at=t0, finished_at=time.time(), verdict=verdict, error=error,  # type: ignore[arg-type]
+        n=n, started_at=t0, finished_at=time.time(), verdict=verdict, error=error,
         phases=phases, node=socket.gethostname(),
     )
 

@@ -46,7 +46,7 @@ def build_images(config_path: Path, overrides: Sequence[str]) -> None:
     t0 = time.monotonic()
     for n, it in enumerate(unique.values(), 1):
         ref = ensure_instance_image(it.instance, it.spec, it.repo_source, options)
-        built = ", ".join(ref.built_layers()) or "cached"
+        built = ", ".join(ref.built_layers) or "cached"
         console.print(f"[{n}/{len(unique)}] {it.instance.instance_id}: {ref.tag} ({built}, {ref.seconds:.1f} s)")
     console.print(f"done in {time.monotonic() - t0:.1f} s")
 

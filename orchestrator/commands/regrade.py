@@ -96,7 +96,9 @@ def regrade_external(dataset: str, logs: Path, spec_dirs: list[str]) -> dict[str
         raise ConfigError("not a directory", source=str(logs), fix="give the folder holding <instance_id>/ folders")
     instances = {i.instance_id: i for i in load_instances(dataset)}
     catalog = SpecCatalog.load(*(Path(d) for d in spec_dirs))
-    resolved, unresolved, missing = [], [], []
+    resolved: list[str] = []
+    unresolved: list[str] = []
+    missing: list[str] = []
     for iid in sorted(instances):
         log_file = logs / iid / "test_output.txt"
         if not log_file.is_file():

@@ -165,19 +165,14 @@ def print_statistics(cmp: RunComparison, settings: StatsSettings) -> None:
 
 
 def print_regressions(cmp: RunComparison) -> None:
+    """Changed instances as plain lines (test names are long: no table cell should fold them)."""
     console.print(f"same candidate patches on all {len(cmp.common)} common instances: regression diff")
     if not cmp.changed:
         console.print("no instance changed verdict")
         return
-    table = Table(show_edge=False, title=f"{len(cmp.changed)} instances changed verdict (A -> B)")
-    table.add_column("instance", overflow="fold")
-    table.add_column("verdict A -> B", overflow="fold")
-    table.add_column("tests pass -> fail", overflow="fold")
-    table.add_column("tests fail -> pass", overflow="fold")
+    console.print(f"{len(cmp.changed)} instances changed verdict (A -> B):")
+    width = max(len(c.instance_id) for c in cmp.changed)
     for c in cmp.changed:
-        broke = [f.test for f in c.flips if f.before and not f.after]
-        fixed = [f.test for f in c.flips if f.after and not f.before]
-        table.add_row(
-            c.instance_id, f"{c.before} -> {c.after}", "\n".join(broke) or "-", "\n".join(fixed) or "-"
-        )
-    console.print(table)
+        console.print(f"  {c.instance_id:<{width}}  {c.before} -> {c.after}")
+        for f in c.flips:
+            console.print(f"  {'':<{width}}    {'pass -> fail' if f.before else 'fail -> pass'}  {f.test}")

@@ -132,11 +132,11 @@ def test_s3_down_for_20_seconds_mid_sweep(s3_server: SeaweedS3, tmp_path: Path) 
 
 
 def _restart_dockerd() -> None:
-    pids = subprocess.run(["pgrep", "-x", "dockerd"], capture_output=True, text=True).stdout.split()
+    pids = subprocess.run(["pgrep", "-x", "dockerd"], capture_output=True, text=True, check=False).stdout.split()
     assert pids, "this test restarts the local dockerd; none runs"
     subprocess.run(["kill", "-TERM", *pids], check=True)
     deadline = time.monotonic() + 60
-    while subprocess.run(["pgrep", "-x", "dockerd"], capture_output=True).returncode == 0:
+    while subprocess.run(["pgrep", "-x", "dockerd"], capture_output=True, check=False).returncode == 0:
         assert time.monotonic() < deadline, "dockerd did not stop"
         time.sleep(0.2)
     subprocess.run(["scripts/ensure-docker.sh"], check=True, timeout=120)

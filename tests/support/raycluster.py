@@ -6,6 +6,7 @@ that session kills the node (raylet, its workers and agents) as a machine loss w
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 import signal
@@ -25,7 +26,7 @@ def free_port() -> int:
 
 
 def session_pids(sid: int) -> list[int]:
-    out = subprocess.run(["pgrep", "-s", str(sid)], capture_output=True, text=True)
+    out = subprocess.run(["pgrep", "-s", str(sid)], capture_output=True, text=True, check=False)
     return [int(p) for p in out.stdout.split()]
 
 
@@ -77,10 +78,8 @@ class RayTestCluster:
         """SIGKILL every process of the worker node's session; returns the pids killed."""
         pids = session_pids(proc.pid)
         for pid in pids:
-            try:
+            with contextlib.suppress(ProcessLookupError):
                 os.kill(pid, signal.SIGKILL)
-            except ProcessLookupError:
-                pass
         proc.wait(timeout=30)
         return pids
 

@@ -73,7 +73,9 @@ def test_regression_diff_names_changed_instances_and_flipped_tests(
     cmp = compare_command("night-1:model", "night-2", f"file://{store.root}")
     assert cmp.same_candidates is True
     assert [(c.instance_id, c.before, c.after) for c in cmp.changed] == [("i2", "resolved", "unresolved")]
-    assert [(f.test, f.before, f.after) for f in cmp.changed[0].flips] == [("p2p::d[userID-user_id]", True, False)]
+    assert [(f.test, f.before, f.after) for f in cmp.changed[0].flips] == [
+        ("p2p::d[userID-user_id]", True, False)
+    ]
     assert (cmp.stats.only_a, cmp.stats.only_b, cmp.stats.p_value) == (1, 0, 1.0)
     out = capsys.readouterr().out
     assert "regression diff" in out and "resolved -> unresolved" in out and "p2p::d[userID-user_id]" in out
