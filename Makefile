@@ -9,7 +9,7 @@ STAMP := $(VENV)/.installed-$(shell cat pyproject.toml | sha1sum | cut -c1-12)
 DEMO_BUNDLES := demo/build/bundles/.built
 PYTEST_ARGS ?=
 
-.PHONY: demo test check lint typecheck fmt docker demo-data venv clean bench
+.PHONY: demo test host-deps test-deps check lint typecheck fmt docker demo-data venv clean bench
 
 venv: $(STAMP)
 
@@ -26,11 +26,17 @@ $(DEMO_BUNDLES): $(shell find demo/repos -type f 2>/dev/null) demo/build.py
 
 demo-data: $(DEMO_BUNDLES)
 
-demo: venv docker demo-data
+demo: venv docker host-deps demo-data
 	$(BIN)/evalfleet run configs/demo.yaml
 
-test: venv docker demo-data
+test: venv docker test-deps demo-data
 	$(BIN)/pytest $(PYTEST_ARGS)
+
+host-deps:
+	scripts/ensure-packages.sh debootstrap git patch
+
+test-deps: host-deps
+	scripts/ensure-packages.sh chromium node:nodejs
 
 check: lint typecheck
 

@@ -112,8 +112,8 @@ def read_exclude_file(path: str) -> list[str]:
 
 def resolve_spec(instance: Instance, catalog: SpecCatalog, spec_dirs: Sequence[str]) -> EnvSpec:
     spec = catalog.find(instance.repo, instance.version)
-    if spec is not None:
-        return spec
+    if spec is not None:  # a row's own parser (v5) names how its own test output reads
+        return spec.model_copy(update={"parser": instance.log_parser}) if instance.log_parser else spec
     if instance.image and instance.eval_script:  # v5 rows carry their own environment
         return EnvSpec(
             repo=instance.repo, version=instance.version or "*", test_cmd="bash /eval/eval.sh",

@@ -9,7 +9,18 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from html import escape
 
-PALETTE = ("#4c78a8", "#f58518", "#54a24b", "#e45756", "#72b7b2", "#b279a2", "#eeca3b", "#9d755d", "#bab0ac")
+PALETTE = (
+    "#4c78a8",
+    "#f58518",
+    "#54a24b",
+    "#e45756",
+    "#72b7b2",
+    "#b279a2",
+    "#eeca3b",
+    "#9d755d",
+    "#ff9da7",
+    "#bab0ac",
+)
 WIDTH = 900
 LABEL_W = 200
 AXIS = "#888"
@@ -43,6 +54,42 @@ def _text(x: float, y: float, text: str, anchor: str = "start", size: int = 12, 
     )
 
 
+def _short(label: str, limit: int = 30) -> str:
+    """A label that fits its column: the middle of a long name is elided (the full name is in the tables)."""
+    if len(label) <= limit:
+        return label
+    half = (limit - 1) // 2
+    return f"{label[:half]}\u2026{label[-half:]}"
+
+
+def _common_prefix(names: Sequence[str]) -> str:
+    first, last = min(names), max(names)
+    i = 0
+    while i < min(len(first), len(last)) and first[i] == last[i]:
+        i += 1
+    return first[:i]
+
+
+def distinct_labels(names: Sequence[str], limit: int = 30) -> dict[str, str]:
+    """Short labels that stay distinct: what long names share around their differences is elided first."""
+    if len(names) < 2 or all(len(n) <= limit for n in names):
+        return {n: _short(n, limit) for n in names}
+    prefix = _common_prefix(names)
+    suffix = _common_prefix([n[::-1] for n in names])[::-1]
+    if any(len(n) <= len(prefix) + len(suffix) for n in names):
+        return {n: _short(n, limit) for n in names}
+    out = {}
+    for n in names:
+        middle = _short(n[len(prefix) : len(n) - len(suffix)], limit - 2)
+        budget = max(0, limit - 2 - len(middle))
+        before = prefix[len(prefix) - budget // 2 :] if budget // 2 else ""
+        after = suffix[: budget - len(before)]
+        left = "\u2026" if len(before) < len(prefix) else ""
+        right = "\u2026" if len(after) < len(suffix) else ""
+        out[n] = f"{left}{before}{middle}{after}{right}"
+    return out
+
+
 def _percent_axis(x0: float, x1: float, y0: float, y1: float) -> list[str]:
     out = []
     for tick in (0, 25, 50, 75, 100):
@@ -58,12 +105,13 @@ def rate_chart(chart_id: str, points: Sequence[RatePoint], title: str) -> str:
     x0, x1 = LABEL_W, WIDTH - 90
     height = top + row * len(points) + 30
     body = _percent_axis(x0, x1, top, top + row * len(points))
+    labels = distinct_labels([p.label for p in points])
     for i, p in enumerate(points):
         y = top + row * i + row / 2
         colour = PALETTE[i % len(PALETTE)]
         xr, xl, xh = (x0 + (x1 - x0) * v for v in (p.rate, p.low, p.high))
         body += [
-            _text(x0 - 8, y + 4, p.label, "end"),
+            _text(x0 - 8, y + 4, labels[p.label], "end"),
             f'<rect x="{x0}" y="{y - 9:.1f}" width="{xr - x0:.1f}" height="18" fill="{colour}" opacity="0.35"/>',
             f'<line x1="{xl:.1f}" y1="{y:.1f}" x2="{xh:.1f}" y2="{y:.1f}" stroke="{INK}" stroke-width="2"/>',
             f'<line x1="{xl:.1f}" y1="{y - 6:.1f}" x2="{xl:.1f}" y2="{y + 6:.1f}" stroke="{INK}" stroke-width="2"/>',
@@ -82,15 +130,15 @@ def grouped_bars(
     title: str,
 ) -> str:
     """Horizontal bars per group (repository), one per series (run), with interval whiskers and a legend."""
-    bar, gap, top = 14, 12, 28
+    bar, gap = 14, 12
     x0, x1 = LABEL_W, WIDTH - 90
     group_h = bar * len(series) + gap
-    height = top + group_h * len(groups) + 30
-    body = _legend(series, top - 20)
+    body, top = _legend(series, 8)
+    height = int(top + group_h * len(groups) + 30)
     body += _percent_axis(x0, x1, top, top + group_h * len(groups))
     for gi, group in enumerate(groups):
         gy = top + gi * group_h
-        body.append(_text(x0 - 8, gy + bar * len(series) / 2 + 4, group, "end"))
+        body.append(_text(x0 - 8, gy + bar * len(series) / 2 + 4, _short(group), "end"))
         for si, name in enumerate(series):
             p = values.get((group, name))
             if p is None:
@@ -106,15 +154,22 @@ def grouped_bars(
     return _svg(chart_id, height, body, title)
 
 
-def _legend(series: Sequence[str], y: float) -> list[str]:
+def _legend(series: Sequence[str], y: float) -> tuple[list[str], float]:
+    """Colour keys in rows that wrap at the chart's width; returns them and the y below them."""
     out, x = [], float(LABEL_W)
+    labels = distinct_labels(series)
     for i, name in enumerate(series):
-        out.append(
-            f'<rect x="{x:.1f}" y="{y:.1f}" width="12" height="12" fill="{PALETTE[i % len(PALETTE)]}"/>'
-        )
-        out.append(_text(x + 16, y + 10, name))
-        x += 30 + 7 * len(name)
-    return out
+        label = labels[name]
+        step = 30 + 7 * len(label)
+        if x + step > WIDTH and x > LABEL_W:
+            x, y = float(LABEL_W), y + 18
+        colour = PALETTE[i % len(PALETTE)]
+        out += [
+            f'<rect x="{x:.1f}" y="{y:.1f}" width="12" height="12" fill="{colour}"/>',
+            _text(x + 16, y + 10, label),
+        ]
+        x += step
+    return out, y + 22
 
 
 def heatmap(
@@ -128,10 +183,13 @@ def heatmap(
     top, cell_h = 40, 34
     cell_w = min(140.0, (WIDTH - LABEL_W - 10) / max(len(cols), 1))
     height = top + cell_h * len(rows) + 10
-    body = [_text(LABEL_W + cell_w * (j + 0.5), top - 10, c, "middle") for j, c in enumerate(cols)]
+    body = [
+        _text(LABEL_W + cell_w * (j + 0.5), top - 10, _short(c, int(cell_w / 7)), "middle")
+        for j, c in enumerate(cols)
+    ]
     for i, r in enumerate(rows):
         y = top + i * cell_h
-        body.append(_text(LABEL_W - 8, y + cell_h / 2 + 4, r, "end"))
+        body.append(_text(LABEL_W - 8, y + cell_h / 2 + 4, _short(r), "end"))
         for j, c in enumerate(cols):
             x = LABEL_W + j * cell_w
             cell = cells.get((r, c))

@@ -20,7 +20,7 @@ from orchestrator.sweep import plan_sweep
 EVALFLEET = str(Path(sys.executable).with_name("evalfleet"))
 DEMO = Path("configs/demo.yaml")
 EXPECTED: dict[str, dict[str, str]] = json.loads(Path("demo/expected_verdicts.json").read_text())
-FAST = ["execution.test_timeout_s=8"]  # the demo's looping candidates time out sooner
+FAST = ["execution.test_timeout_s=12"]  # the demo's looping candidates time out sooner
 
 
 def sweep_id(overrides: Sequence[str]) -> str:

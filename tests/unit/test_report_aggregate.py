@@ -11,6 +11,7 @@ from orchestrator.plan import derive_seed
 from orchestrator.report.aggregate import extended_report, primary, write_reports
 from orchestrator.report.figures import choose_axes
 from orchestrator.report.stats import StatsSettings, pass_at_k, wilson_interval
+from orchestrator.report.svg import distinct_labels
 from orchestrator.store import FileStore, SweepPaths
 from workers import models as wm
 from workers.models import Attempt, ErrorInfo, Result, Verdict
@@ -72,8 +73,17 @@ def commit_all(store: FileStore, results: list[Result], manifest: dict[str, Any]
 def two_runs() -> list[Result]:
     """Run A resolves 6 of 8, run B 3 of 8; two repositories; tokens and cost on A only."""
     out = []
-    a = ["resolved"] * 6 + ["unresolved", "timeout"]
-    b = [
+    a: list[Verdict] = [
+        "resolved",
+        "resolved",
+        "resolved",
+        "resolved",
+        "resolved",
+        "resolved",
+        "unresolved",
+        "timeout",
+    ]
+    b: list[Verdict] = [
         "resolved",
         "unresolved",
         "resolved",
@@ -86,8 +96,8 @@ def two_runs() -> list[Result]:
     for i in range(8):
         repo = "org/a" if i < 4 else "org/b"
         meta = {"tokens": 100 * (i + 1), "cost_usd": 0.5, "scaffold": "mini"}
-        out.append(make_result("A", f"i{i}", a[i], repo=repo, meta=meta, test_s=1.0 + i))  # type: ignore[arg-type]
-        out.append(make_result("B", f"i{i}", b[i], repo=repo, infra_errors=1 if i == 0 else 0))  # type: ignore[arg-type]
+        out.append(make_result("A", f"i{i}", a[i], repo=repo, meta=meta, test_s=1.0 + i))
+        out.append(make_result("B", f"i{i}", b[i], repo=repo, infra_errors=1 if i == 0 else 0))
     return out
 
 
@@ -181,3 +191,11 @@ def test_heatmap_axes_prefer_a_model_by_scaffold_grid() -> None:
     assert choose_axes(flat, flat).title == "run x repository"
     repeats = [make_result("r1", "i0", "resolved", repeat=k) for k in range(2)]
     assert choose_axes(repeats, primary(repeats)).title == "run x repeat"
+
+
+def test_chart_labels_stay_distinct_when_shortened() -> None:
+    names = [f"organisation__very-long-model-name-{i}-with-scaffold-suffix" for i in range(3)]
+    labels = distinct_labels(names)
+    assert len(set(labels.values())) == 3 and all(len(v) <= 30 for v in labels.values())
+    assert labels[names[1]] == "\u2026g-model-name-1-with-scaffold\u2026"
+    assert distinct_labels(["gold", "demo-model-a"]) == {"gold": "gold", "demo-model-a": "demo-model-a"}

@@ -47,12 +47,12 @@ def commit(store: FileStore, result: Result, patch: str) -> None:
     store.put(paths.manifest, json.dumps({"sweep_id": result.sweep_id}).encode())
 
 
-NIGHTLY_1 = [
+NIGHTLY_1: list[tuple[str, Verdict, list[str], list[str]]] = [
     ("i1", "resolved", ["f2p::a", "p2p::b"], []),
     ("i2", "resolved", ["f2p::c", "p2p::d[userID-user_id]"], []),
     ("i3", "unresolved", ["p2p::e"], ["f2p::f"]),
 ]
-NIGHTLY_2 = [
+NIGHTLY_2: list[tuple[str, Verdict, list[str], list[str]]] = [
     ("i1", "resolved", ["f2p::a", "p2p::b"], []),
     ("i2", "unresolved", ["f2p::c"], ["p2p::d[userID-user_id]"]),  # a regression: a pass-to-pass test broke
     ("i3", "unresolved", ["p2p::e"], ["f2p::f"]),
@@ -63,7 +63,7 @@ NIGHTLY_2 = [
 def store(file_store: FileStore) -> FileStore:
     for sweep, rows in (("night-1", NIGHTLY_1), ("night-2", NIGHTLY_2)):
         for iid, verdict, passed, failed in rows:
-            commit(file_store, make(sweep, "model", iid, verdict, passed, failed), f"patch of {iid}")  # type: ignore[arg-type]
+            commit(file_store, make(sweep, "model", iid, verdict, passed, failed), f"patch of {iid}")
     return file_store
 
 
@@ -86,9 +86,9 @@ def test_different_patches_are_a_comparison_not_a_regression_diff(
     file_store: FileStore, capsys: pytest.CaptureFixture[str]
 ) -> None:
     for iid, verdict, passed, failed in NIGHTLY_1:
-        commit(file_store, make("s", "model-a", iid, verdict, passed, failed), f"a's patch of {iid}")  # type: ignore[arg-type]
+        commit(file_store, make("s", "model-a", iid, verdict, passed, failed), f"a's patch of {iid}")
     for iid, verdict, passed, failed in NIGHTLY_2:
-        commit(file_store, make("s", "model-b", iid, verdict, passed, failed), f"b's patch of {iid}")  # type: ignore[arg-type]
+        commit(file_store, make("s", "model-b", iid, verdict, passed, failed), f"b's patch of {iid}")
     cmp = compare_command("s:model-a", "s:model-b", f"file://{file_store.root}")
     assert cmp.same_candidates is False
     out = capsys.readouterr().out

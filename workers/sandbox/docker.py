@@ -240,8 +240,18 @@ class DockerSandbox:
         self._gone("stop", timeout, lambda: self._api.kill(self._id))
         self._dead = self._dead or "stopped"
 
-    def remove(self, *, timeout: float = 30.0) -> None:
-        self._gone("remove", timeout, lambda: self._api.remove_container(self._id, force=True, v=True))
+    def remove(self, *, timeout: float = 30.0, tries: int = 3) -> None:
+        """Remove the container. dockerd sometimes fails a removal under load ("directory not empty"
+        after a slow kill) and succeeds a moment later: a server error is retried before giving up."""
+        for n in range(1, tries + 1):
+            try:
+                self._gone("remove", timeout, lambda: self._api.remove_container(self._id, force=True, v=True))
+                break
+            except SandboxError as exc:
+                server_error = isinstance(exc.__cause__, APIError) and (exc.__cause__.status_code or 0) >= 500
+                if n == tries or not server_error:
+                    raise
+                time.sleep(1.0 * n)
         self._dead = "removed"
 
     def _gone(self, phase: str, timeout: float, fn: Callable[[], object]) -> None:
