@@ -90,11 +90,15 @@ def status(
 def report(
     sweep: Annotated[str, typer.Argument(help="Sweep id.")],
     store: StoreOpt = None,
-    out: Annotated[Path | None, typer.Option("--out", help="Also write report.html to this local file.")] = None,
+    out: Annotated[
+        Path | None, typer.Option("--out", help="Also write report.html to this local file.")
+    ] = None,
     bootstrap: Annotated[
         int, typer.Option("--bootstrap", min=100, help="Bootstrap resamples for the intervals (fixed seed).")
     ] = 2000,
-    seed: Annotated[int, typer.Option("--seed", help="Seed of the bootstrap (reports are reproducible).")] = 0,
+    seed: Annotated[
+        int, typer.Option("--seed", help="Seed of the bootstrap (reports are reproducible).")
+    ] = 0,
 ) -> None:
     """Aggregate a sweep's results from storage: run reports (SWE-bench compatible), report.json with
     intervals and paired comparisons, and a self-contained report.html."""
@@ -106,13 +110,17 @@ def report(
 
 @app.command()
 def compare(
-    a: Annotated[str, typer.Argument(help="First run (A, the baseline), as SWEEP:RUN (or SWEEP with one run).")],
+    a: Annotated[
+        str, typer.Argument(help="First run (A, the baseline), as SWEEP:RUN (or SWEEP with one run).")
+    ],
     b: Annotated[str, typer.Argument(help="Second run (B), as SWEEP:RUN.")],
     store: StoreOpt = None,
     bootstrap: Annotated[
         int, typer.Option("--bootstrap", min=100, help="Bootstrap resamples for the intervals (fixed seed).")
     ] = 2000,
-    seed: Annotated[int, typer.Option("--seed", help="Seed of the bootstrap (reports are reproducible).")] = 0,
+    seed: Annotated[
+        int, typer.Option("--seed", help="Seed of the bootstrap (reports are reproducible).")
+    ] = 0,
 ) -> None:
     """Compare two runs on their common instances: B - A with a paired bootstrap interval, McNemar's exact
     test; with the same patches in both (a re-evaluation), the instances and tests that changed."""
@@ -146,15 +154,18 @@ def validate(
     repeats: Annotated[int, typer.Option("--repeats", "-n", min=2, help="Evaluations per instance.")] = 5,
     gold: Annotated[bool, typer.Option("--gold/--no-gold", help="Run the gold patches.")] = True,
     empty: Annotated[
-        bool, typer.Option("--empty/--no-empty", help="Also run a baseline: the unchanged code with the tests.")
+        bool,
+        typer.Option("--empty/--no-empty", help="Also run a baseline: the unchanged code with the tests."),
     ] = False,
     repo: Annotated[
-        list[str] | None, typer.Option("--repo", help="Local source of a repository: NAME=PATH|BUNDLE (repeatable).")
+        list[str] | None,
+        typer.Option("--repo", help="Local source of a repository: NAME=PATH|BUNDLE (repeatable)."),
     ] = None,
     specs: Annotated[list[str] | None, typer.Option("--specs", help="Spec directory (repeatable).")] = None,
     split: Annotated[str, typer.Option(help="Split, for a Hugging Face dataset.")] = "test",
     exclude_out: Annotated[
-        Path, typer.Option("--exclude-out", help="Where to write the exclusion list (one instance id a line).")
+        Path,
+        typer.Option("--exclude-out", help="Where to write the exclusion list (one instance id a line)."),
     ] = Path("flaky-exclude.txt"),
     store: StoreOpt = None,
     set_: SetOpt = None,
@@ -164,8 +175,15 @@ def validate(
     from orchestrator.commands.validate import ValidateOptions, validate_command
 
     options = ValidateOptions(
-        repeats=repeats, gold=gold, baseline=empty, repos=repo or [], specs=specs or [], split=split,
-        store=store, overrides=set_ or [], exclude_out=exclude_out,
+        repeats=repeats,
+        gold=gold,
+        baseline=empty,
+        repos=repo or [],
+        specs=specs or [],
+        split=split,
+        store=store,
+        overrides=set_ or [],
+        exclude_out=exclude_out,
     )
     validate_command(target, options)
 

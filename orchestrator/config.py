@@ -113,6 +113,15 @@ class ImagesConfig(_Strict):
         default=None, description="Prebuilt image name template, e.g. 'swebench/sweb.eval.x86_64.{instance_id}'."
     )
     build_timeout_s: float | None = Field(default=None, gt=0, description="Override spec build timeouts.")
+    pull_base: bool = Field(
+        default=False, description="Pull base images from a registry (registry_prefix) instead of debootstrap."
+    )
+    registry_prefix: str = Field(
+        default="", description="Registry prefix of base pulls, e.g. 'mirror.local:5000/library/'."
+    )
+    on_missing_prebuilt: Literal["build", "error"] = Field(
+        default="build", description="When a named (prebuilt) image can be neither found nor pulled."
+    )
 
 
 class StoreConfig(_Strict):

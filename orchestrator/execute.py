@@ -37,6 +37,8 @@ def eval_settings(config: SweepConfig) -> EvalSettings:
             "pip_extra_index_urls": img.pip_extra_index_urls or None,
             "pip_trusted_hosts": img.pip_trusted_hosts or None, "apt_mirror": img.apt_mirror,
             "pull_template": img.pull_template, "build_timeout_s": img.build_timeout_s,
+            "pull_base": img.pull_base, "registry_prefix": img.registry_prefix,
+            "on_missing_prebuilt": img.on_missing_prebuilt,
         }.items() if v is not None
     }
     return EvalSettings(
@@ -124,10 +126,14 @@ def reap_leftovers(sweep_id: str, backend: str, *, everything: bool) -> None:
     """Remove this sweep's sandboxes on this host: those of dead owners, or all of them."""
     if backend != "docker":
         return
+    from workers.errors import SandboxError
     from workers.sandbox.janitor import reap
 
     try:
         removed = reap(sweep_id=sweep_id, dead_owners_only=not everything)
+    except SandboxError as exc:  # no engine here (e.g. a Kubernetes head node): nothing to reap
+        log.debug("janitor skipped", error=str(exc))
+        return
     except Exception as exc:  # cleanup must not hide the reason the sweep stopped
         log.warning("janitor failed", error=str(exc))
         return

@@ -50,6 +50,7 @@ import structlog
 
 from orchestrator.store import ResultStore
 from workers.errors import EvalfleetError, InfraError, UserInputError
+from workers.sandbox.labels import process_start
 
 log = structlog.get_logger(__name__)
 
@@ -80,9 +81,17 @@ class Lease:
     expires_at: float
     released: bool = False
     schema_version: int = SCHEMA_VERSION
+    pid_start: str | None = None
 
     def live(self, now: float) -> bool:
-        return not self.released and now < self.expires_at
+        return not self.released and now < self.expires_at and not self.owner_dead()
+
+    def owner_dead(self) -> bool:
+        """A holder on this host whose process is gone (or whose pid was reused) holds nothing: a driver
+        killed with SIGKILL can be resumed at once instead of waiting for its lease to lapse."""
+        if self.host != socket.gethostname() or self.pid_start is None:
+            return False
+        return process_start(self.pid) != self.pid_start
 
     def describe(self) -> str:
         where = f"{self.host}:{self.pid}"
@@ -121,7 +130,12 @@ class StoreLock:
     """A lease-based lock named ``name`` in ``store`` (see the module docstring for the protocol)."""
 
     def __init__(
-        self, store: ResultStore, name: str, *, ttl_s: float = DEFAULT_TTL_S, owner: str | None = None,
+        self,
+        store: ResultStore,
+        name: str,
+        *,
+        ttl_s: float = DEFAULT_TTL_S,
+        owner: str | None = None,
         clock: Callable[[], float] = time.time,
     ) -> None:
         if not _NAME.match(name):
@@ -166,8 +180,16 @@ class StoreLock:
 
     def _new_lease(self, seq: int, now: float) -> Lease:
         return Lease(
-            name=self.name, seq=seq, owner=self.owner, token=self.token, host=socket.gethostname(),
-            pid=os.getpid(), acquired_at=now, renewed_at=now, expires_at=now + self.ttl_s,
+            name=self.name,
+            seq=seq,
+            owner=self.owner,
+            token=self.token,
+            host=socket.gethostname(),
+            pid=os.getpid(),
+            pid_start=process_start(os.getpid()),
+            acquired_at=now,
+            renewed_at=now,
+            expires_at=now + self.ttl_s,
         )
 
     def acquire(self) -> Lease:
@@ -185,8 +207,12 @@ class StoreLock:
                 if lease is None:
                     log.warning("unreadable lease: treated as expired", lock=self.name, seq=top_seq)
                 elif not lease.released:
-                    log.info("breaking an expired lease", lock=self.name, holder=lease.describe(),
-                             expired_at=_iso(lease.expires_at))
+                    log.info(
+                        "breaking an expired lease",
+                        lock=self.name,
+                        holder=lease.describe(),
+                        expired_at=_iso(lease.expires_at),
+                    )
                 seq = top_seq + 1
             mine = self._new_lease(seq, now)
             if self.store.put_if_absent(self.key(seq), mine.to_json()) and self._confirm(mine):
@@ -265,7 +291,9 @@ class Heartbeat(threading.Thread):
             except LockLostError as exc:
                 self.on_lost(exc)
                 return
-            except Exception as exc:  # store unreachable: next beat tries again; the lease may lapse meanwhile
+            except (
+                Exception
+            ) as exc:  # store unreachable: next beat tries again; the lease may lapse meanwhile
                 log.warning("lock renewal failed", lock=self.lock.name, error=str(exc).splitlines()[0][:200])
 
     def stop(self) -> None:
@@ -282,8 +310,13 @@ def stop_the_run(exc: LockLostError) -> None:
 
 @contextmanager
 def sweep_lock(
-    store: ResultStore, name: str, *, ttl_s: float = DEFAULT_TTL_S, owner: str | None = None,
-    renew_every_s: float | None = None, on_lost: Callable[[LockLostError], None] = stop_the_run,
+    store: ResultStore,
+    name: str,
+    *,
+    ttl_s: float = DEFAULT_TTL_S,
+    owner: str | None = None,
+    renew_every_s: float | None = None,
+    on_lost: Callable[[LockLostError], None] = stop_the_run,
 ) -> Iterator[StoreLock]:
     """Hold the run lock ``name`` (a sweep id) for the body: LockHeldError at once when another run holds it.
 

@@ -184,7 +184,7 @@ def reap_cluster(sweep_id: str) -> int:
 
     refs = []
     for node in ray.nodes():
-        if node.get("Alive"):
+        if node.get("Alive") and node.get("Resources", {}).get("sandbox"):  # nodes that run sandboxes
             strategy = NodeAffinitySchedulingStrategy(node_id=node["NodeID"], soft=False)
             task = ray.remote(reap).options(num_cpus=0, scheduling_strategy=strategy, max_retries=0)
             refs.append(task.remote(sweep_id=sweep_id, dead_owners_only=False))

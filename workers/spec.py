@@ -19,6 +19,7 @@ import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
 from workers.errors import SpecError
+from workers.integrity.policy import IntegrityPolicy, StructuredReport
 
 
 class Timeouts(BaseModel):
@@ -58,6 +59,17 @@ class EnvSpec(BaseModel):
     test_network: bool = Field(default=False, description="Whether the tests may use the network.")
     env: dict[str, str] = Field(default_factory=dict, description="Environment variables for tests.")
     workdir: str = Field(default="/testbed", description="Where the repository lives in the container.")
+    integrity: IntegrityPolicy = Field(
+        default_factory=IntegrityPolicy,
+        description="What happens to test infrastructure the candidate changes (docs/integrity.md).",
+    )
+    structured_report: StructuredReport = Field(
+        default="none",
+        description=(
+            "A structured report the runner writes outside the repository and grading checks the "
+            "output against: junit_pytest (--junitxml), junit_node (--test-reporter=junit), or none."
+        ),
+    )
 
 
 class RepoSource(BaseModel):

@@ -78,7 +78,9 @@ def stage(dest: Path, *, extras: list[str], with_rootfs: bool, options: ImageOpt
     (site / "ca.crt").write_bytes(ca.read_bytes() if ca is not None else b"")
     rootfs = dest / "rootfs"
     rootfs.mkdir(exist_ok=True)
-    (rootfs / "README").write_text("debootstrapped base tarballs: see k8s/image/Dockerfile\n", encoding="utf-8")
+    (rootfs / "README").write_text(
+        "debootstrapped base tarballs: see k8s/image/Dockerfile\n", encoding="utf-8"
+    )
     if with_rootfs:
         for tar in sorted(rootfs_cache_dir(options).glob("*.tar")):
             shutil.copyfile(tar, rootfs / tar.name)
@@ -88,11 +90,17 @@ def stage(dest: Path, *, extras: list[str], with_rootfs: bool, options: ImageOpt
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("dest", type=Path, help="directory to fill (created if missing)")
-    parser.add_argument("--extras", default="hf", help="comma-separated extras of evalfleet to install ('' for none)")
-    parser.add_argument("--with-rootfs", action="store_true", help="copy evalfleet's cached rootfs tarballs in")
+    parser.add_argument(
+        "--extras", default="hf", help="comma-separated extras of evalfleet to install ('' for none)"
+    )
+    parser.add_argument(
+        "--with-rootfs", action="store_true", help="copy evalfleet's cached rootfs tarballs in"
+    )
     ns = parser.parse_args()
     extras = [e for e in ns.extras.split(",") if e]
-    for name, value in stage(ns.dest, extras=extras, with_rootfs=ns.with_rootfs, options=ImageOptions()).items():
+    for name, value in stage(
+        ns.dest, extras=extras, with_rootfs=ns.with_rootfs, options=ImageOptions()
+    ).items():
         print(f"{name}={value}")
 
 

@@ -81,7 +81,7 @@ def print_pairs(report: dict[str, Any]) -> None:
             f"{100 * c['diff']:+.1f}",
             _iv(c["interval"]),
             f"{c['p_value']:.3g}",
-            f"{100 * c['mdd_paired']:.1f}",
+            "-" if c["mdd_paired"] is None else f"{100 * c['mdd_paired']:.1f}",
         )
     console.print(table)
 
@@ -158,10 +158,11 @@ def print_statistics(cmp: RunComparison, settings: StatsSettings) -> None:
         f"McNemar exact p = {s.p_value:.4g} ({verdict} at 0.05); discordant: {s.only_a} only A, "
         f"{s.only_b} only B; both {s.both}, neither {s.neither}"
     )
-    console.print(
-        f"minimal detectable difference at this discordance ({_pct(s.discordance)}): "
-        f"{100 * s.mdd:.1f} points (alpha 0.05, power 0.8)"
-    )
+    if s.mdd is not None:
+        console.print(
+            f"minimal detectable difference at this discordance ({_pct(s.discordance)}): "
+            f"{100 * s.mdd:.1f} points (alpha 0.05, power 0.8)"
+        )
 
 
 def print_regressions(cmp: RunComparison) -> None:

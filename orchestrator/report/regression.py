@@ -141,7 +141,7 @@ def comparison_dict(c: PairedComparison) -> dict[str, Any]:
         "interval": c.interval.as_list(),
         "p_value": round(c.p_value, 6),
         "discordance": round(c.discordance, 6),
-        "mdd_paired": round(c.mdd, 6),
+        "mdd_paired": None if c.mdd is None else round(c.mdd, 6),
     }
 
 

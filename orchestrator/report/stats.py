@@ -181,16 +181,17 @@ def mdd_unpaired(n: int, rate: float, *, alpha: float = 0.05, power: float = 0.8
     return min(1.0, z * math.sqrt(2 * rate * (1 - rate) / n))
 
 
-def mdd_paired(n: int, discordance: float, *, alpha: float = 0.05, power: float = 0.8) -> float:
+def mdd_paired(n: int, discordance: float, *, alpha: float = 0.05, power: float = 0.8) -> float | None:
     """Minimal detectable difference of two runs on the same n instances (McNemar's design).
 
     With discordance rate psi (share of instances where exactly one run resolves), Connor (1987) needs
     ``n = (z_a sqrt(psi) + z_b sqrt(psi - d^2))^2 / d^2``; solved here for d by fixed-point iteration.
     A normal approximation: optimistic when n * psi is small (say < 10); a result above psi means no
-    difference is detectable at this discordance. Capped at 1 (100 points), as is the unpaired one.
+    difference is detectable at this discordance. Capped at 1 (100 points), as is the unpaired one;
+    None when no instance is discordant.
     """
     if n <= 0 or discordance <= 0:
-        return 0.0
+        return None  # no discordant instance: the design has no variance to plan with
     za, zb = z_value(1 - alpha), NormalDist().inv_cdf(power)
     d = (za + zb) * math.sqrt(discordance / n)
     for _ in range(100):
@@ -254,7 +255,7 @@ class PairedComparison:
     interval: Interval
     p_value: float
     discordance: float
-    mdd: float
+    mdd: float | None
 
 
 def paired_comparison(

@@ -23,6 +23,10 @@ def num(x: float | int | None, fmt: str = "{:,}") -> Cell:
     return ("-", None) if x is None else (fmt.format(x), x)
 
 
+def points(x: float | None) -> Cell:
+    return ("-", None) if x is None else (f"{100 * x:.1f} pts", x)
+
+
 def table(table_id: str, headers: list[str], rows: list[list[Cell]]) -> str:
     """A table whose columns sort on click (the page's script), each cell with its sort key."""
     head = "".join(f'<th scope="col" title="sort by {escape(h)}">{escape(h)}</th>' for h in headers)
@@ -113,7 +117,7 @@ def comparisons_table(report: dict[str, Any]) -> str:
             interval(c["interval"]),
             num(c["p_value"], "{:.4g}"),
             (pct(c["discordance"]), c["discordance"]),
-            (f"{100 * c['mdd_paired']:.1f} pts", c["mdd_paired"]),
+            points(c["mdd_paired"]),
         ]
         for c in report.get("comparisons", [])
     ]

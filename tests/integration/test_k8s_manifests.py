@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import hashlib
 import importlib.util
+import json
 import os
 import re
 from pathlib import Path
@@ -25,7 +26,7 @@ BROKEN = k8s.ROOT / "tests" / "fixtures" / "k8s-broken"
 OVERLAYS = sorted(p.parent.name for p in (K8S / "overlays").glob("*/kustomization.yaml"))
 COMPONENTS = sorted(p.parent.name for p in (K8S / "components").glob("*/kustomization.yaml"))
 WORKLOADS = ("sweep-job", "cluster", "raycronjob", "cronjob")
-SOCKET = "unix:///run/docker/docker.sock"
+SOCKET = "unix:///run/dind/docker.sock"
 # Resources an overlay expects to exist already (created by hand, see docs/kubernetes.md).
 EXTERNAL = {"dev": set(), "prod": {"Secret/evalfleet-s3"}}
 
@@ -35,8 +36,10 @@ def manifest_files() -> list[Path]:
     found = []
     for path in sorted(K8S.rglob("*.yaml")):
         docs = k8s.load_docs(path)
-        if docs and all(isinstance(d, dict) and "apiVersion" in d and "kind" in d for d in docs) and not any(
-            d["kind"] in ("Kustomization", "Component") for d in docs
+        if (
+            docs
+            and all(isinstance(d, dict) and "apiVersion" in d and "kind" in d for d in docs)
+            and not any(d["kind"] in ("Kustomization", "Component") for d in docs)
         ):
             found.append(path)
     return found
@@ -51,12 +54,16 @@ def compose(tmp_path: Path, components: list[str]) -> list[dict[str, Any]]:
     """The base with these components, rendered through a throwaway kustomization (kustomize wants
     relative paths)."""
     here = tmp_path.resolve()
-    (here / "kustomization.yaml").write_text(yaml.safe_dump({
-        "apiVersion": "kustomize.config.k8s.io/v1beta1",
-        "kind": "Kustomization",
-        "resources": [os.path.relpath(K8S / "base", here)],
-        "components": [os.path.relpath(K8S / "components" / c, here) for c in components],
-    }))
+    (here / "kustomization.yaml").write_text(
+        yaml.safe_dump(
+            {
+                "apiVersion": "kustomize.config.k8s.io/v1beta1",
+                "kind": "Kustomization",
+                "resources": [os.path.relpath(K8S / "base", here)],
+                "components": [os.path.relpath(K8S / "components" / c, here) for c in components],
+            }
+        )
+    )
     return k8s.render(tmp_path)
 
 
@@ -78,8 +85,9 @@ def test_the_vendored_crds_are_the_recorded_kuberay_release() -> None:
 
 def test_strict_schemas_close_every_object_with_properties() -> None:
     crd = k8s.load_docs(k8s.CRD_DIR / "ray.io_rayjobs.yaml")[0]
-    schema = k8s.strict_schema(next(v for v in crd["spec"]["versions"] if v["name"] == "v1")
-                               ["schema"]["openAPIV3Schema"])
+    schema = k8s.strict_schema(
+        next(v for v in crd["spec"]["versions"] if v["name"] == "v1")["schema"]["openAPIV3Schema"]
+    )
     open_objects, closed = [], 0
 
     def walk(node: Any, path: str) -> None:
@@ -103,7 +111,10 @@ def test_strict_schemas_close_every_object_with_properties() -> None:
 def test_int_or_string_fields_accept_both() -> None:
     doc = yaml.safe_load((K8S / "components/sweep-job/rayjob.yaml").read_text())
     head = doc["spec"]["rayClusterSpec"]["headGroupSpec"]["template"]["spec"]["containers"][0]
-    head["resources"] = {"requests": {"cpu": 2, "memory": "2Gi"}, "limits": {"cpu": "2500m", "memory": 4294967296}}
+    head["resources"] = {
+        "requests": {"cpu": 2, "memory": "2Gi"},
+        "limits": {"cpu": "2500m", "memory": 4294967296},
+    }
     head["ports"][0]["containerPort"] = 6379
     assert k8s.validate(doc) == []
     head["resources"]["requests"]["cpu"] = [2]
@@ -116,8 +127,11 @@ BROKEN_CASES: dict[str, set[tuple[str, str, str]]] = {
     # fixture -> {(rule, path, words of the message)}: exactly these problems, no others
     "rayjob-typo-field.yaml": {("schema", "spec", "'shutdownAfterJobFinish' was unexpected")},
     "rayjob-typo-in-pod-template.yaml": {
-        ("schema", "spec.rayClusterSpec.headGroupSpec.template.spec.containers.0",
-         "'imagePullPolicyy' was unexpected"),
+        (
+            "schema",
+            "spec.rayClusterSpec.headGroupSpec.template.spec.containers.0",
+            "'imagePullPolicyy' was unexpected",
+        ),
     },
     "raycluster-string-replicas.yaml": {
         ("schema", "spec.workerGroupSpecs.0.replicas", "'2' is not of type 'integer'"),
@@ -170,7 +184,8 @@ def test_every_kind_is_covered_by_the_manifest_files() -> None:
 
 @pytest.mark.parametrize("overlay", OVERLAYS)
 def test_every_overlay_renders_validates_and_references_only_what_exists(
-    overlay: str, rendered: dict[str, list[dict[str, Any]]],
+    overlay: str,
+    rendered: dict[str, list[dict[str, Any]]],
 ) -> None:
     docs = rendered[overlay]
     assert k8s.validate_all(docs) == []
@@ -203,8 +218,10 @@ def test_the_sysbox_component_drops_privileges_from_every_worker(tmp_path: Path)
 
 def _pods(cluster: dict[str, Any]) -> dict[str, Any]:
     """What must be the same wherever a cluster is defined: pods and Ray parameters, not the scale."""
-    workers = [{k: v for k, v in g.items() if k not in ("replicas", "minReplicas", "maxReplicas")}
-               for g in cluster.get("workerGroupSpecs", [])]
+    workers = [
+        {k: v for k, v in g.items() if k not in ("replicas", "minReplicas", "maxReplicas")}
+        for g in cluster.get("workerGroupSpecs", [])
+    ]
     return {"rayVersion": cluster.get("rayVersion"), "head": cluster["headGroupSpec"], "workers": workers}
 
 
@@ -222,7 +239,9 @@ def test_every_workload_defines_the_same_cluster() -> None:
 
 
 @pytest.mark.parametrize("overlay", OVERLAYS)
-def test_an_overlay_patches_every_cluster_alike(overlay: str, rendered: dict[str, list[dict[str, Any]]]) -> None:
+def test_an_overlay_patches_every_cluster_alike(
+    overlay: str, rendered: dict[str, list[dict[str, Any]]]
+) -> None:
     clusters = [(d["kind"], c) for d in rendered[overlay] for _, c in k8s.cluster_specs(d)]
     assert clusters
     for kind, cluster in clusters[1:]:
@@ -233,7 +252,9 @@ def test_an_overlay_patches_every_cluster_alike(overlay: str, rendered: dict[str
 def test_the_manifests_ray_version_is_the_images() -> None:
     pinned = re.search(r"^ARG RAY_VERSION=(\S+)$", (K8S / "image/Dockerfile").read_text(), re.M)
     assert pinned is not None
-    versions = {c["rayVersion"] for p in manifest_files() for d in k8s.load_docs(p) for _, c in k8s.cluster_specs(d)}
+    versions = {
+        c["rayVersion"] for p in manifest_files() for d in k8s.load_docs(p) for _, c in k8s.cluster_specs(d)
+    }
     assert versions == {pinned.group(1)}
 
 
@@ -250,13 +271,15 @@ def test_pods_are_wired_to_docker_s3_and_the_sweep_config(rendered: dict[str, li
                 assert dind["restartPolicy"] == "Always" and dind["args"] == ["dockerd", f"--host={SOCKET}"]
                 assert {"name": "DOCKER_HOST", "value": SOCKET} in ray["env"]
                 socket_dir = {m["name"]: m["mountPath"] for m in dind["volumeMounts"]}
-                assert socket_dir["docker-socket"] == "/run/docker" and "docker-storage" in socket_dir
-                assert {m["name"]: m["mountPath"] for m in ray["volumeMounts"]}["docker-socket"] == "/run/docker"
+                assert socket_dir["docker-socket"] == "/run/dind" and "docker-storage" in socket_dir
+                assert {m["name"]: m["mountPath"] for m in ray["volumeMounts"]}[
+                    "docker-socket"
+                ] == "/run/dind"
                 for container in (head["containers"][0], ray):
                     env = {e["name"] for e in container["env"]}
                     assert {"AWS_ACCESS_KEY_ID", "AWS_SECRET_ACCESS_KEY", "AWS_ENDPOINT_URL_S3"} <= env
                     assert any(m["mountPath"] == "/config" for m in container["volumeMounts"])
-                slots = k8s.json.loads(worker["rayStartParams"]["resources"][1:-1].replace("\\", ""))
+                slots = json.loads(worker["rayStartParams"]["resources"][1:-1].replace("\\", ""))
                 assert slots["sandbox"] >= 1, where
 
 
@@ -281,7 +304,9 @@ def test_the_sweep_configs_load(path: Path) -> None:
 
 
 def launcher() -> ModuleType:
-    spec = importlib.util.spec_from_file_location("launch_rayjob", K8S / "components/cronjob/launch_rayjob.py")
+    spec = importlib.util.spec_from_file_location(
+        "launch_rayjob", K8S / "components/cronjob/launch_rayjob.py"
+    )
     assert spec is not None and spec.loader is not None
     module = importlib.util.module_from_spec(spec)
     spec.loader.exec_module(module)
@@ -291,7 +316,9 @@ def launcher() -> ModuleType:
 def test_the_launcher_copies_the_template_into_a_valid_running_rayjob(
     rendered: dict[str, list[dict[str, Any]]],
 ) -> None:
-    template = next(d for d in by_kind(rendered["prod"], "RayJob") if d["metadata"]["name"].endswith("-template"))
+    template = next(
+        d for d in by_kind(rendered["prod"], "RayJob") if d["metadata"]["name"].endswith("-template")
+    )
     template["metadata"]["annotations"] = {"kubectl.kubernetes.io/last-applied-configuration": "{}"}
     run = launcher().run_copy(template, scheduled_at="2026-01-01T02:00:00Z")
     assert k8s.validate(run) == []
@@ -313,11 +340,18 @@ def test_the_launcher_reads_the_rayjob_status() -> None:
     assert outcome({"jobDeploymentStatus": "Running", "jobStatus": "STOPPED"}) == 1
 
 
-def test_the_scheduler_may_do_what_the_launcher_does_and_no_more(rendered: dict[str, list[dict[str, Any]]]) -> None:
+def test_the_scheduler_may_do_what_the_launcher_does_and_no_more(
+    rendered: dict[str, list[dict[str, Any]]],
+) -> None:
     docs = rendered["prod"]
     (role,) = by_kind(docs, "Role")
-    assert role["rules"] == [{"apiGroups": ["ray.io"], "resources": ["rayjobs"],
-                              "verbs": ["get", "list", "watch", "create", "delete"]}]
+    assert role["rules"] == [
+        {
+            "apiGroups": ["ray.io"],
+            "resources": ["rayjobs"],
+            "verbs": ["get", "list", "watch", "create", "delete"],
+        }
+    ]
     (cron,) = by_kind(docs, "CronJob")
     assert cron["spec"]["concurrencyPolicy"] == "Forbid"
     pod = cron["spec"]["jobTemplate"]["spec"]["template"]["spec"]

@@ -1,6 +1,6 @@
 """The Kubernetes image (k8s/image/Dockerfile) builds with the local Docker engine on evalfleet's base
 image, and a container from it runs evalfleet, imports Ray and the Docker SDK, and reaches a Docker
-engine through the socket path the pods use (DOCKER_HOST=unix:///run/docker/docker.sock)."""
+engine through the socket path the pods use (DOCKER_HOST=unix:///run/dind/docker.sock)."""
 
 from __future__ import annotations
 
@@ -18,7 +18,7 @@ pytestmark = pytest.mark.docker
 
 ROOT = Path(__file__).resolve().parents[2]
 DOCKERFILE = ROOT / "k8s" / "image" / "Dockerfile"
-POD_SOCKET_DIR = "/run/docker"
+POD_SOCKET_DIR = "/run/dind"
 BUILD_TIMEOUT_S = 900
 
 
@@ -26,7 +26,10 @@ def context_and_args(dest: Path) -> dict[str, str]:
     """k8s/image/context.py: the build context in ``dest`` and this host's site build arguments."""
     done = subprocess.run(
         [sys.executable, str(ROOT / "k8s/image/context.py"), str(dest)],
-        capture_output=True, text=True, timeout=120, check=True,
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=True,
     )
     return dict(line.split("=", 1) for line in done.stdout.splitlines() if "=" in line)
 
@@ -36,7 +39,12 @@ def build(client: Any, ctx: Path, tag: str, buildargs: dict[str, str]) -> list[s
     lines: list[str] = []
     deadline = time.monotonic() + BUILD_TIMEOUT_S
     for chunk in client.api.build(
-        path=str(ctx), tag=tag, buildargs=buildargs, rm=True, forcerm=True, decode=True,
+        path=str(ctx),
+        tag=tag,
+        buildargs=buildargs,
+        rm=True,
+        forcerm=True,
+        decode=True,
         labels={"evalfleet.test": "k8s-image"},
     ):
         if "errorDetail" in chunk:
@@ -69,13 +77,19 @@ def k8s_image(docker_client: Any, base_image: str, tmp_path_factory: pytest.Temp
 
 
 def run(client: Any, image: Any, script: str, **kwargs: Any) -> str:
-    out: bytes = client.containers.run(image.id, ["bash", "-euo", "pipefail", "-c", script], remove=True, **kwargs)
+    out: bytes = client.containers.run(
+        image.id, ["bash", "-euo", "pipefail", "-c", script], remove=True, **kwargs
+    )
     return out.decode()
 
 
-def test_the_image_is_built_on_the_base_and_caches_dependencies(k8s_image: Any, base_image: str) -> None:
+def test_the_image_is_built_on_the_base_and_caches_dependencies(
+    docker_client: Any,
+    k8s_image: Any,
+    base_image: str,
+) -> None:
+    assert docker_client.images.get(base_image).id in [layer["Id"] for layer in k8s_image.history()]
     steps = [line for line in k8s_image.build_log if line.startswith("Step ")]
-    assert steps and f"FROM {base_image}" in "".join(steps[:3])
     # dependencies are installed before the source is copied, so a source change reuses their layer
     text = "".join(steps)
     assert text.index("requirements.txt") < text.index("COPY src/")
@@ -84,13 +98,17 @@ def test_the_image_is_built_on_the_base_and_caches_dependencies(k8s_image: Any, 
 
 
 def test_the_image_runs_evalfleet_ray_docker_and_kubectl(docker_client: Any, k8s_image: Any) -> None:
-    out = run(docker_client, k8s_image, (
-        "evalfleet --help | head -1; "
-        "python -c 'import ray, docker; print(\"ray\", ray.__version__, \"docker-sdk\", docker.__version__)'; "
-        "docker --version; kubectl version --client | head -1; "
-        "test -f configs/specs/django__django.yaml && echo specs-present; "
-        "python -c 'import orchestrator, sys; print(orchestrator.__file__)'"
-    ))
+    out = run(
+        docker_client,
+        k8s_image,
+        (
+            "evalfleet --help > /tmp/help && head -1 /tmp/help; "
+            'python -c \'import ray, docker; print("ray", ray.__version__, "docker-sdk", docker.__version__)\'; '
+            "docker --version; kubectl version --client > /tmp/kubectl && head -1 /tmp/kubectl; "
+            "test -f configs/specs/django__django.yaml && echo specs-present; "
+            "python -c 'import orchestrator, sys; print(orchestrator.__file__)'"
+        ),
+    )
     pinned = re.search(r"^ARG RAY_VERSION=(\S+)$", DOCKERFILE.read_text(), re.M)
     assert pinned is not None
     assert "Usage: evalfleet" in out
@@ -105,7 +123,8 @@ def test_the_image_reaches_docker_through_the_pod_socket_path(docker_client: Any
     if socket is None:
         pytest.skip("the Docker engine is not on the local unix socket")
     out = run(
-        docker_client, k8s_image,
+        docker_client,
+        k8s_image,
         "docker version --format '{{.Server.Version}}'; "
         "python -c 'import docker; print(\"ping\", docker.from_env().ping())'",
         environment={"DOCKER_HOST": f"unix://{POD_SOCKET_DIR}/docker.sock"},

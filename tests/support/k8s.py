@@ -188,10 +188,19 @@ def name_problems(doc: dict[str, Any]) -> list[Problem]:
     }
     if kind in limits and len(full) > limits[kind][0]:
         limit, why = limits[kind]
-        problems.append(Problem(rid, "metadata.name", "operator" if kind.startswith("Ray") else "apiserver",
-                                f"{kind} name {full!r} has {len(full)} characters, at most {limit} ({why})"))
-    pattern, what = (DNS1035_LABEL, "DNS-1035 label") if kind.startswith("Ray") else (
-        DNS1123_SUBDOMAIN, "DNS-1123 subdomain")
+        problems.append(
+            Problem(
+                rid,
+                "metadata.name",
+                "operator" if kind.startswith("Ray") else "apiserver",
+                f"{kind} name {full!r} has {len(full)} characters, at most {limit} ({why})",
+            )
+        )
+    pattern, what = (
+        (DNS1035_LABEL, "DNS-1035 label")
+        if kind.startswith("Ray")
+        else (DNS1123_SUBDOMAIN, "DNS-1123 subdomain")
+    )
     if not pattern.match(full) or len(full) > 253:
         problems.append(Problem(rid, "metadata.name", "apiserver", f"name {full!r} is not a valid {what}"))
     return problems
@@ -230,7 +239,7 @@ def _resources_param(value: str) -> str | None:
     """Why ``rayStartParams.resources`` would not work, or None. It goes verbatim into the ``ray start``
     shell command, and Ray's KubeRay autoscaler reads it as a quoted, backslash-escaped JSON object of
     integers (``_get_custom_resources``): ``'"{\\"sandbox\\": 4}"'`` in YAML."""
-    fix = "write it as '\"{\\\"sandbox\\\": 4}\"' (quoted, escaped JSON of integers)"
+    fix = 'write it as \'"{\\"sandbox\\": 4}"\' (quoted, escaped JSON of integers)'
     if len(value) < 2 or value[0] != '"' or value[-1] != '"':
         return f"resources {value!r} is not in double quotes -- {fix}"
     try:
@@ -251,31 +260,67 @@ def cluster_problems(rid: str, where: str, cluster: dict[str, Any]) -> list[Prob
         names.append(name)
         containers = ((group.get("template") or {}).get("spec") or {}).get("containers") or []
         if not containers:
-            problems.append(Problem(rid, f"{at}.template.spec.containers", "operator",
-                                    f"{name} group has no container (the Ray container is the first)"))
+            problems.append(
+                Problem(
+                    rid,
+                    f"{at}.template.spec.containers",
+                    "operator",
+                    f"{name} group has no container (the Ray container is the first)",
+                )
+            )
         params = group.get("rayStartParams") or {}
         for key, value in params.items():
             if not isinstance(value, str):
-                problems.append(Problem(rid, f"{at}.rayStartParams.{key}", "operator",
-                                        f"rayStartParams values must be strings, got {value!r}: quote it"))
+                problems.append(
+                    Problem(
+                        rid,
+                        f"{at}.rayStartParams.{key}",
+                        "operator",
+                        f"rayStartParams values must be strings, got {value!r}: quote it",
+                    )
+                )
             elif key == "resources" and (why := _resources_param(value)):
                 problems.append(Problem(rid, f"{at}.rayStartParams.resources", "operator", why))
         if "labels" in params:
-            problems.append(Problem(rid, f"{at}.rayStartParams.labels", "operator",
-                                    "rayStartParams['labels'] is not supported: use the group's labels field"))
+            problems.append(
+                Problem(
+                    rid,
+                    f"{at}.rayStartParams.labels",
+                    "operator",
+                    "rayStartParams['labels'] is not supported: use the group's labels field",
+                )
+            )
         if group.get("resources") and any(params.get(k) for k in RAY_START_RESOURCE_PARAMS):
-            problems.append(Problem(rid, f"{at}.resources", "operator",
-                                    f"resources set both in rayStartParams and in resources of the {name} group"))
+            problems.append(
+                Problem(
+                    rid,
+                    f"{at}.resources",
+                    "operator",
+                    f"resources set both in rayStartParams and in resources of the {name} group",
+                )
+            )
         if path != "headGroupSpec":
             low, high = group.get("minReplicas", 0), group.get("maxReplicas", 0)
             replicas = group.get("replicas", low)
             if all(isinstance(v, int) for v in (low, high, replicas)) and not low <= replicas <= high:
-                problems.append(Problem(rid, f"{at}.replicas", "operator",
-                                        f"replicas {replicas} outside [minReplicas {low}, maxReplicas {high}]"))
+                problems.append(
+                    Problem(
+                        rid,
+                        f"{at}.replicas",
+                        "operator",
+                        f"replicas {replicas} outside [minReplicas {low}, maxReplicas {high}]",
+                    )
+                )
     dupes = sorted({n for n in names[1:] if names[1:].count(n) > 1})
     if dupes:
-        problems.append(Problem(rid, f"{where}.workerGroupSpecs", "operator",
-                                f"worker group names repeated: {', '.join(dupes)}"))
+        problems.append(
+            Problem(
+                rid,
+                f"{where}.workerGroupSpecs",
+                "operator",
+                f"worker group names repeated: {', '.join(dupes)}",
+            )
+        )
     return problems
 
 
@@ -285,18 +330,34 @@ def rayjob_problems(rid: str, where: str, spec: dict[str, Any]) -> list[Problem]
     shutdown = spec.get("shutdownAfterJobFinishes") is True
     ttl = spec.get("ttlSecondsAfterFinished", 0)
     if isinstance(ttl, int) and ttl > 0 and not shutdown:
-        problems.append(Problem(rid, f"{where}.ttlSecondsAfterFinished", "operator",
-                                "ttlSecondsAfterFinished needs shutdownAfterJobFinishes: true"))
+        problems.append(
+            Problem(
+                rid,
+                f"{where}.ttlSecondsAfterFinished",
+                "operator",
+                "ttlSecondsAfterFinished needs shutdownAfterJobFinishes: true",
+            )
+        )
     if isinstance(ttl, int) and ttl < 0:
         problems.append(Problem(rid, f"{where}.ttlSecondsAfterFinished", "operator", "must not be negative"))
     if spec.get("suspend") and not shutdown:
-        problems.append(Problem(rid, f"{where}.suspend", "operator",
-                                "a RayJob can be suspended only with shutdownAfterJobFinishes: true"))
+        problems.append(
+            Problem(
+                rid,
+                f"{where}.suspend",
+                "operator",
+                "a RayJob can be suspended only with shutdownAfterJobFinishes: true",
+            )
+        )
     selector = spec.get("clusterSelector") or {}
     if not spec.get("rayClusterSpec") and not selector:
-        problems.append(Problem(rid, where, "operator", "one of rayClusterSpec or clusterSelector must be set"))
+        problems.append(
+            Problem(rid, where, "operator", "one of rayClusterSpec or clusterSelector must be set")
+        )
     if selector and spec.get("suspend"):
-        problems.append(Problem(rid, f"{where}.suspend", "operator", "clusterSelector mode cannot be suspended"))
+        problems.append(
+            Problem(rid, f"{where}.suspend", "operator", "clusterSelector mode cannot be suspended")
+        )
     deadline = spec.get("activeDeadlineSeconds")
     if isinstance(deadline, int) and deadline <= 0:
         problems.append(Problem(rid, f"{where}.activeDeadlineSeconds", "operator", "must be positive"))
@@ -304,8 +365,14 @@ def rayjob_problems(rid: str, where: str, spec: dict[str, Any]) -> list[Problem]
     if isinstance(backoff, int) and backoff < 0:
         problems.append(Problem(rid, f"{where}.backoffLimit", "operator", "must not be negative"))
     if spec.get("deletionStrategy") is not None:
-        problems.append(Problem(rid, f"{where}.deletionStrategy", "operator",
-                                "deletionStrategy needs the RayJobDeletionPolicy feature gate: not used here"))
+        problems.append(
+            Problem(
+                rid,
+                f"{where}.deletionStrategy",
+                "operator",
+                "deletionStrategy needs the RayJobDeletionPolicy feature gate: not used here",
+            )
+        )
     return problems
 
 
@@ -314,8 +381,14 @@ def schedule_problems(doc: dict[str, Any]) -> list[Problem]:
         return []
     schedule = (doc.get("spec") or {}).get("schedule", "")
     if not isinstance(schedule, str) or len(schedule.split()) != 5:
-        return [Problem(resource_id(doc), "spec.schedule", "operator" if doc["kind"] == "RayCronJob" else
-                        "apiserver", f"schedule {schedule!r} is not a five-field cron expression")]
+        return [
+            Problem(
+                resource_id(doc),
+                "spec.schedule",
+                "operator" if doc["kind"] == "RayCronJob" else "apiserver",
+                f"schedule {schedule!r} is not a five-field cron expression",
+            )
+        ]
     return []
 
 

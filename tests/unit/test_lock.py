@@ -13,10 +13,12 @@ import subprocess
 import sys
 import threading
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
+from dataclasses import replace
 from pathlib import Path
 
 import pytest
+import yaml
 from support.demo import ROOT, ensure_bundles
 
 from orchestrator.lock import Lease, LockHeldError, LockLostError, StoreLock, sweep_lock
@@ -144,7 +146,9 @@ def test_breaking_one_stale_lease_from_many_threads_has_exactly_one_winner(store
 
     _race(10, attempt)
     assert len(winners) == 1
-    assert {s: (lease.owner if lease else None) for s, lease in slot_leases(store, "s").items()} == {1: winners[0]}
+    assert {s: (lease.owner if lease else None) for s, lease in slot_leases(store, "s").items()} == {
+        1: winners[0]
+    }
 
 
 _CHILD = """
@@ -169,7 +173,9 @@ def test_contention_from_processes_has_exactly_one_winner(tmp_path: Path) -> Non
     procs = [
         subprocess.Popen(
             [sys.executable, "-c", _CHILD, str(tmp_path / "store"), str(start), f"p{i}"],
-            stdout=subprocess.PIPE, text=True, cwd=ROOT,
+            stdout=subprocess.PIPE,
+            text=True,
+            cwd=ROOT,
         )
         for i in range(6)
     ]
@@ -344,30 +350,40 @@ def test_without_conditional_puts_a_double_win_is_caught_at_the_next_renewal(tmp
 
 
 @pytest.fixture
-def demo_sweep_id(tmp_path: Path) -> Iterator[tuple[str, list[str]]]:
+def demo_sweep(tmp_path: Path) -> tuple[Path, str]:
+    """The demo config with absolute paths and a store in tmp_path (so a run from tmp_path writes its logs
+    there, not in the project), and its sweep id."""
     from orchestrator.config import load_config
     from orchestrator.sweep import plan_sweep
 
     ensure_bundles()
-    overrides = [f"store.url=file://{tmp_path / 'results'}"]
-    cwd = Path.cwd()
-    os.chdir(ROOT)
-    try:
-        yield plan_sweep(load_config(Path("configs/demo.yaml"), overrides)).sweep_id, overrides
-    finally:
-        os.chdir(cwd)
+    raw = yaml.safe_load((ROOT / "configs/demo.yaml").read_text())
+    raw["dataset"]["path"] = str(ROOT / raw["dataset"]["path"])
+    for run in raw["runs"]:
+        run["predictions"] = str(ROOT / run["predictions"])
+    for source in raw["repos"].values():
+        source["bundle"] = str(ROOT / source["bundle"])
+    raw["specs"] = [str(ROOT / s) for s in raw["specs"]]
+    raw["store"] = {"url": f"file://{tmp_path / 'results'}"}
+    config = tmp_path / "demo.yaml"
+    config.write_text(yaml.safe_dump(raw))
+    return config, plan_sweep(load_config(config)).sweep_id
 
 
 def test_evalfleet_run_exits_2_with_one_line_when_the_sweep_is_locked(
-    demo_sweep_id: tuple[str, list[str]], tmp_path: Path,
+    demo_sweep: tuple[Path, str], tmp_path: Path
 ) -> None:
-    sweep_id, overrides = demo_sweep_id
+    config, sweep_id = demo_sweep
     store = FileStore(tmp_path / "results")
     StoreLock(store, sweep_id, ttl_s=600, owner="nightly-run").acquire()
     evalfleet = str(Path(sys.executable).with_name("evalfleet"))
     proc = subprocess.Popen(  # its own session: were the lock ignored, a kill takes its embedded Ray too
-        [evalfleet, "run", "configs/demo.yaml", "--set", overrides[0]],
-        cwd=ROOT, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, start_new_session=True,
+        [evalfleet, "run", str(config)],
+        cwd=tmp_path,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+        start_new_session=True,
     )
     try:
         _, stderr = proc.communicate(timeout=60)
@@ -381,3 +397,23 @@ def test_evalfleet_run_exits_2_with_one_line_when_the_sweep_is_locked(
     assert "Traceback" not in stderr
     assert not store.exists(f"sweeps/{sweep_id}/manifest.json")  # refused before touching the sweep
     assert json.loads(store.get(StoreLock(store, sweep_id).key(0)) or b"{}")["owner"] == "nightly-run"
+
+
+def test_lease_of_a_dead_process_on_this_host_is_not_live() -> None:
+    import socket
+
+    from workers.sandbox.labels import process_start
+
+    now = time.time()
+    child = subprocess.Popen(["sleep", "30"])
+    child_start = process_start(child.pid)
+    alive = Lease(
+        name="s", seq=1, owner="o", token="t", host=socket.gethostname(), pid=child.pid, pid_start=child_start,
+        acquired_at=now, renewed_at=now, expires_at=now + 600,
+    )
+    assert alive.live(now)
+    child.kill()
+    child.wait()
+    assert not alive.live(now)  # killed (SIGKILL): its lease no longer blocks a resume
+    elsewhere = replace(alive, host="another-host")
+    assert elsewhere.live(now)  # a holder on another machine cannot be checked: its lease stands

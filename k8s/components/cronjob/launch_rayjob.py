@@ -85,8 +85,14 @@ def main() -> int:
     poll_s = float(os.environ.get("POLL_S", "30"))
     scheduled_at = time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime())
     template = json.loads(kubectl("get", "rayjob", template_name, "-o", "json"))
-    name = kubectl("create", "-f", "-", "-o", "jsonpath={.metadata.name}",
-                   stdin=json.dumps(run_copy(template, scheduled_at=scheduled_at))).strip()
+    name = kubectl(
+        "create",
+        "-f",
+        "-",
+        "-o",
+        "jsonpath={.metadata.name}",
+        stdin=json.dumps(run_copy(template, scheduled_at=scheduled_at)),
+    ).strip()
     print(f"created rayjob {name} from {template_name}", flush=True)
 
     def stop(signum: int, frame: FrameType | None) -> None:
@@ -105,7 +111,9 @@ def main() -> int:
             result = outcome(status)
             if result is not None:
                 if result:
-                    print(f"rayjob {name} failed: {status.get('reason', '')} {status.get('message', '')}".strip())
+                    print(
+                        f"rayjob {name} failed: {status.get('reason', '')} {status.get('message', '')}".strip()
+                    )
                 code = result
                 return code
             time.sleep(poll_s)
