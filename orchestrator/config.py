@@ -97,6 +97,14 @@ class ExecutionConfig(_Strict):
     test_timeout_s: float | None = Field(
         default=None, gt=0, description="Override every spec's test time limit (seconds)."
     )
+    flagged_as_unresolved: bool = Field(
+        default=False,
+        description=(
+            "Count results the static detector flagged ('suspicious: ...') as unresolved in reports "
+            "(reason 'flagged: ...'). Restoring test infrastructure and the evidence checks always "
+            "apply; this only decides whether a suspicion alone costs the resolution (docs/integrity.md)."
+        ),
+    )
 
 
 class ImagesConfig(_Strict):

@@ -82,8 +82,8 @@ def write_manifest(store: ResultStore, config: SweepConfig, plan: Plan) -> None:
 
 
 def execute_sweep(config: SweepConfig, plan: Plan, *, resume: bool) -> None:
+    """Run what is not committed yet, then write the reports (from storage)."""
     from orchestrator.report.aggregate import write_reports
-    from orchestrator.scheduler import init_ray, reap_cluster, run_items
 
     configure(Path(".evalfleet/logs") / f"{plan.sweep_id}.jsonl")
     store = store_for(config)
@@ -92,34 +92,40 @@ def execute_sweep(config: SweepConfig, plan: Plan, *, resume: bool) -> None:
         todo = plan.without(committed_keys(store, plan.sweep_id))
         done = len(plan.items) - len(todo.items)
         console.print(
-            f"sweep {plan.sweep_id}: {len(plan.items)} items, {done} already committed, {len(todo.items)} to run "
-            f"-> {store.url}"
+            f"sweep {plan.sweep_id}: {len(plan.items)} items, {done} already committed, "
+            f"{len(todo.items)} to run -> {store.url}"
         )
         if todo.items:
-            slots = init_ray(config.ray.address, sandbox_slots=config.execution.sandbox_slots,
-                             num_cpus=config.ray.num_cpus)
-            if slots < 1:
-                raise ConfigError("the Ray cluster advertises no 'sandbox' slots", field="ray.address",
-                                  fix="start nodes with --resources='{\"sandbox\": N}'")
-            settings = eval_settings(config)
-            _install_sigterm()
-            reap_leftovers(plan.sweep_id, config.execution.backend, everything=False)
-            try:
-                with SweepProgress(len(plan.items), done=done, console=console) as progress:
-                    for summary in run_items(
-                        todo.items, settings, config.store, slots=slots,
-                        window_factor=config.execution.max_in_flight_factor,
-                    ):
-                        progress.advance(summary.verdict)
-                reap_cluster(plan.sweep_id)  # nothing of this sweep runs any more: leftovers are garbage
-            except KeyboardInterrupt:
-                console.print("interrupted: cancelling tasks and removing this sweep's sandboxes")
-                time.sleep(1.0)  # let cancelled workers exit before reaping what they started
-                reap_leftovers(plan.sweep_id, config.execution.backend, everything=True)
-                console.print(f"committed results are kept; continue with: evalfleet run ... --resume {plan.sweep_id}")
-                raise
+            _run(config, plan, todo, done)
         written = write_reports(store, plan.sweep_id)
         console.print(f"reports: {', '.join(written)}")
+
+
+def _run(config: SweepConfig, plan: Plan, todo: Plan, done: int) -> None:
+    from orchestrator.scheduler import init_ray, reap_cluster, run_items
+
+    slots = init_ray(config.ray.address, sandbox_slots=config.execution.sandbox_slots, num_cpus=config.ray.num_cpus)
+    if slots < 1:
+        raise ConfigError(
+            "the Ray cluster advertises no 'sandbox' slots", field="ray.address",
+            fix="start nodes with --resources='{\"sandbox\": N}'",
+        )
+    settings = eval_settings(config)
+    _install_sigterm()
+    reap_leftovers(plan.sweep_id, config.execution.backend, everything=False)
+    try:
+        with SweepProgress(len(plan.items), done=done, console=console) as progress:
+            for summary in run_items(
+                todo.items, settings, config.store, slots=slots, window_factor=config.execution.max_in_flight_factor
+            ):
+                progress.advance(summary.verdict)
+    except KeyboardInterrupt:
+        console.print("interrupted: cancelling tasks and removing this sweep's sandboxes")
+        time.sleep(1.0)  # let cancelled workers exit before reaping what they started
+        reap_cluster(plan.sweep_id)
+        console.print(f"committed results are kept; continue with: evalfleet run ... --resume {plan.sweep_id}")
+        raise
+    reap_cluster(plan.sweep_id)  # nothing of this sweep runs any more: leftovers are garbage
 
 
 def reap_leftovers(sweep_id: str, backend: str, *, everything: bool) -> None:

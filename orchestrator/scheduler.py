@@ -8,14 +8,16 @@ re-run by Ray elsewhere, and the commit is idempotent, so nothing is counted twi
 
 from __future__ import annotations
 
+import importlib
 import logging
 import os
 import shutil
 import tempfile
+from collections import deque
 from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import Any, Protocol
 
 import structlog
 
@@ -25,7 +27,26 @@ from workers.models import Result, Verdict, WorkItem
 
 log = structlog.get_logger(__name__)
 ATTEMPTS_PER_TASK = 2
+DEFAULT_EVALUATOR = "workers.evaluate:evaluate"
 _LOGS_CONFIGURED = False
+
+
+class Evaluator(Protocol):
+    """The signature of ``workers.evaluate.evaluate``: what a task calls to turn an item into a Result."""
+
+    def __call__(
+        self, item: WorkItem, settings: EvalSettings, outdir: Path, *, first_attempt: int = 1,
+        budget: int | None = None, on_attempt_start: Callable[[int], None] | None = None,
+    ) -> Result: ...
+
+
+def resolve_evaluator(name: str | None) -> Evaluator:
+    """``module:function`` (default ``workers.evaluate:evaluate``), imported in the task that calls it."""
+    module, sep, attr = (name or DEFAULT_EVALUATOR).partition(":")
+    if not sep or not module or not attr:
+        raise ValueError(f"evaluator must be 'module:function', got {name!r}")
+    fn: Evaluator = getattr(importlib.import_module(module), attr)
+    return fn
 
 
 @dataclass(frozen=True)
@@ -53,17 +74,22 @@ def _store_for(cfg: StoreConfig) -> Any:
     return _STORES[key]
 
 
-def evaluate_and_commit(item: WorkItem, settings: EvalSettings, store_cfg: StoreConfig) -> Summary:
+def evaluate_and_commit(
+    item: WorkItem, settings: EvalSettings, store_cfg: StoreConfig, evaluator: str | None = None
+) -> Summary:
     """The body of a Ray task (also callable in-process): evaluate, upload logs, commit.
 
     Attempts are counted in the store, across tasks and nodes: ``settings.max_attempts`` bounds them all
     (Ray itself re-runs tasks killed for memory without limit). After ``ATTEMPTS_PER_TASK`` retryable
     failures here, the task raises InfraError so that Ray runs it again, possibly on another node.
+    ``evaluator`` names another function with ``workers.evaluate.evaluate``'s signature (benchmarks use a
+    no-op one to measure the control plane alone).
     """
     from orchestrator.commit import commit_result, mark_attempt_started, prior_attempts, upload_attempts
     from orchestrator.store import SweepPaths
     from workers.errors import InfraError
-    from workers.evaluate import evaluate
+
+    evaluate = resolve_evaluator(evaluator)
 
     _quiet_worker_logs()
     store = _store_for(store_cfg)
@@ -123,41 +149,93 @@ def init_ray(address: str | None, *, sandbox_slots: int | None, num_cpus: int | 
     return int(total)
 
 
+def evaluate_batch(
+    items: Sequence[WorkItem], settings: EvalSettings, store_cfg: StoreConfig, evaluator: str | None = None
+) -> list[Summary | None]:
+    """The body of a batched Ray task: ``evaluate_and_commit`` for each item, one after another.
+
+    An item whose evaluation raised InfraError gets None: the driver submits it again on its own, as a
+    single-item task that Ray retries (its attempts so far are in the store, so the count continues).
+    """
+    from workers.errors import InfraError
+
+    out: list[Summary | None] = []
+    for item in items:
+        try:
+            out.append(evaluate_and_commit(item, settings, store_cfg, evaluator))
+        except InfraError as exc:
+            log.warning("infra error in a batch: item resubmitted alone", item=item.key, error=str(exc)[:200])
+            out.append(None)
+    return out
+
+
 def run_items(
     items: Sequence[WorkItem], settings: EvalSettings, store_cfg: StoreConfig, *, slots: int,
-    window_factor: float = 2.0, on_done: Callable[[Summary], None] | None = None,
+    window_factor: float = 2.0, on_done: Callable[[Summary], None] | None = None, evaluator: str | None = None,
+    batch_size: int = 1,
 ) -> Iterator[Summary]:
-    """Submit items as Ray tasks with a bounded window; yield summaries as they finish."""
+    """Submit items as Ray tasks with a bounded window of tasks; yield summaries as they finish.
+
+    With ``batch_size`` > 1 a task evaluates that many items one after another on its slot (for items
+    much shorter than Ray's per-task cost); an item of a batch that failed is resubmitted alone.
+    """
     import ray
 
     from workers.errors import InfraError
 
-    task = ray.remote(evaluate_and_commit).options(
+    if batch_size < 1:
+        raise ValueError(f"batch_size must be at least 1, got {batch_size}")
+    single: Any = ray.remote(evaluate_and_commit).options(  # Any: ray's stubs miss the defaulted argument
         num_cpus=0, resources={"sandbox": 1}, max_retries=settings.max_attempts + 1, retry_exceptions=[InfraError],
+    )
+    batched: Any = ray.remote(evaluate_batch).options(
+        num_cpus=0, resources={"sandbox": 1}, max_retries=settings.max_attempts + 1,
     )
     window = max(1, int(slots * window_factor))
     settings_ref, store_ref = ray.put(settings), ray.put(store_cfg)
-    pending: dict[Any, WorkItem] = {}
-    queue = iter(items)
+    pending: dict[Any, tuple[WorkItem, ...]] = {}  # task -> its items; one item: a single-item task
+    alone: deque[WorkItem] = deque()
+    batches = _chunks(items, batch_size)
     try:
         while True:
             while len(pending) < window:
-                item = next(queue, None)
-                if item is None:
+                batch = (alone.popleft(),) if alone else next(batches, None)
+                if batch is None:
                     break
-                pending[task.remote(item, settings_ref, store_ref)] = item
+                remote, arg = (single, batch[0]) if len(batch) == 1 else (batched, list(batch))
+                pending[remote.remote(arg, settings_ref, store_ref, evaluator)] = batch
             if not pending:
                 return
             done, _ = ray.wait(list(pending), num_returns=1, timeout=5.0)
             for ref in done:
-                item = pending.pop(ref)
-                summary = _get(ref, item)
-                if on_done:
-                    on_done(summary)
-                yield summary
+                batch = pending.pop(ref)
+                for summary in _summaries(ref, batch, alone):
+                    if on_done:
+                        on_done(summary)
+                    yield summary
     finally:
         for ref in pending:
             ray.cancel(ref, force=True)
+
+
+def _chunks(items: Sequence[WorkItem], size: int) -> Iterator[tuple[WorkItem, ...]]:
+    for start in range(0, len(items), size):
+        yield tuple(items[start:start + size])
+
+
+def _summaries(ref: Any, batch: tuple[WorkItem, ...], alone: deque[WorkItem]) -> list[Summary]:
+    """The summaries of a finished task; items of a batch left without one go to ``alone``."""
+    import ray
+
+    if len(batch) == 1:
+        return [_get(ref, batch[0])]
+    try:
+        results: list[Summary | None] = ray.get(ref)
+    except Exception as exc:  # the whole batch failed (e.g. its worker died every time): retry items alone
+        log.warning("batch task failed: items resubmitted alone", items=len(batch), error=str(exc)[-200:])
+        results = [None] * len(batch)
+    alone.extend(item for item, summary in zip(batch, results, strict=True) if summary is None)
+    return [summary for summary in results if summary is not None]
 
 
 def _get(ref: Any, item: WorkItem) -> Summary:

@@ -101,6 +101,17 @@ IGNORED_KEYS = {
 }
 TRANSLATED_KEYS = {"packages", "pip_packages", "pre_install", "install", "test_cmd"}
 
+JUNIT_PARSERS = {"pytest", "pytest_options", "pytest_v2", "matplotlib", "seaborn"}
+"""Official parsers of pytest's ``-rA`` summary: their specs also ask pytest for a JUnit report
+(``structured_report: junit_pytest``), which grading checks the summary against (docs/integrity.md)."""
+
+INTEGRITY = {
+    "pytest-dev/pytest": {"trusted": ["src/_pytest/*", "src/pytest/*"]},
+    "sympy/sympy": {"protect": ["bin/test", "sympy/utilities/runtests.py"]},
+}
+"""Per-repo integrity policies: pytest's own plugin code legitimately holds hooks and result words
+(the static detector skips it); SymPy's test runner lives outside its test directories (restored)."""
+
 _ASSIGNMENT = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*=")
 _PY_PIP = re.compile(r"\bpython -m pip\b")
 _PY_SETUP = re.compile(r"\bpython setup\.py\b")
@@ -366,6 +377,8 @@ def translate_row(repo: str, row: dict[str, Any], table: OfficialTable) -> dict[
         "parser": table.parsers[repo],
         "timeouts": dict(TIMEOUTS),
         "test_network": repo in NETWORK,
+        "structured_report": "junit_pytest" if table.parsers[repo] in JUNIT_PARSERS else "none",
+        "integrity": INTEGRITY.get(repo, {}),
     }
 
 
@@ -457,6 +470,8 @@ EMPTY: dict[str, Any] = {
     "parser": None,
     "timeouts": None,
     "test_network": False,
+    "structured_report": "none",
+    "integrity": {},
 }
 """The value a field has when a spec leaves it out (None: the field is always written)."""
 

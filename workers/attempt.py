@@ -12,13 +12,19 @@ from typing import TYPE_CHECKING
 import structlog
 
 from workers.errors import EvalfleetError, SandboxError
+from workers.integrity import flags as integrity_flags
+from workers.integrity.detector import scan_patch
+from workers.integrity.paths import unsafe_paths
+from workers.integrity.policy import IntegrityPolicy
+from workers.integrity.restore import RestoreRequest, restore_infrastructure, snapshot_before
+from workers.integrity.structured import MAX_REPORT_BYTES, ReportPlan, StructuredEvidence
 from workers.models import TestsStatus, Verdict, WorkItem
 from workers.patching import apply_candidate, apply_test_patch, changed_test_files, restore_tests
 from workers.paths import CONTAINER, FILES
 from workers.regrading import grade_own_log
 from workers.sandbox.base import Sandbox, SandboxConfig, get_backend
 from workers.sandbox.labels import item_labels
-from workers.testing import EvalScript, make_eval_script
+from workers.testing import EvalScript, frame_output, make_eval_script
 
 if TYPE_CHECKING:
     from workers.evaluate import EvalSettings
@@ -90,32 +96,76 @@ def _in_sandbox(
     item: WorkItem, settings: EvalSettings, sandbox: Sandbox, attempt_dir: Path,
     phases: dict[str, float], run_log: list[str],
 ) -> AttemptOutcome:
-    spec, inst = item.spec, item.instance
-    script = make_eval_script(inst, spec, item.seed)
-    (attempt_dir / FILES.eval_script).write_text(script.text, encoding="utf-8")
+    script = make_eval_script(item.instance, item.spec, item.seed)
+    (attempt_dir / FILES.eval_script).write_text(script.record(), encoding="utf-8")
     with _phase(phases, "patch"):
-        sandbox.write_file(CONTAINER.candidate_patch, (item.candidate.patch or "").encode("utf-8"))
-        sandbox.write_file(CONTAINER.test_patch, inst.test_patch.encode("utf-8"))
-        sandbox.write_file(CONTAINER.eval_script, script.text.encode("utf-8"), mode=0o755)
-        applied = apply_candidate(sandbox, spec.workdir, spec.timeouts.patch)
-        run_log.extend(applied.log)
-        if not applied.applied:
-            return AttemptOutcome(verdict="patch_failed", reason="no step of the patch chain applied the patch")
-        touched = changed_test_files(sandbox, spec.workdir, inst.test_patch, spec.timeouts.patch)
-        flags = [f"candidate changed test file {p} (restored)" for p in touched]
-        restored = restore_tests(sandbox, spec.workdir, inst.base_commit, inst.test_patch, spec.timeouts.patch)
-        tp = apply_test_patch(sandbox, spec.workdir, spec.timeouts.patch) if inst.test_patch.strip() else restored
-        run_log.append(tp.output.decode("utf-8", "replace"))
-        if restored.returncode != 0 or tp.returncode != 0:
-            return AttemptOutcome(
-                verdict="error", reason="the test patch did not apply after the candidate patch",
-                patch_applied=True, patch_method=applied.method, flags=flags,
-            )
+        prepared = _patch(item, sandbox, run_log)
+    if isinstance(prepared, AttemptOutcome):
+        return prepared
     with _phase(phases, "test"):
         outcome = _run_tests(item, settings, sandbox, script, attempt_dir)
-    outcome.patch_applied, outcome.patch_method = True, applied.method
-    outcome.flags = flags + outcome.flags
+    outcome.patch_applied, outcome.patch_method = True, prepared.method
+    outcome.flags = prepared.flags + outcome.flags
     return outcome
+
+
+@dataclass
+class Prepared:
+    """The tree is ready for the tests: how the candidate patch applied, and the integrity flags so far."""
+
+    method: str | None
+    flags: list[str]
+
+
+def _patch(item: WorkItem, sandbox: Sandbox, run_log: list[str]) -> Prepared | AttemptOutcome:
+    """Candidate patch, then the test infrastructure restored (docs/integrity.md), then the test patch."""
+    spec, inst, patch = item.spec, item.instance, item.candidate.patch or ""
+    unsafe = unsafe_paths(patch)
+    if unsafe:
+        shown = ", ".join(unsafe[:3])
+        return AttemptOutcome(
+            verdict="patch_failed", flags=[integrity_flags.refused("unsafe path", shown)],
+            reason=f"refused: the patch names paths inside .git or outside the repository ({shown})",
+        )
+    timeout = spec.timeouts.patch
+    sandbox.write_file(CONTAINER.candidate_patch, patch.encode("utf-8"))
+    sandbox.write_file(CONTAINER.test_patch, inst.test_patch.encode("utf-8"))
+    before = snapshot_before(sandbox, spec.workdir, timeout)
+    applied = apply_candidate(sandbox, spec.workdir, timeout)
+    run_log.extend(applied.log)
+    if not applied.applied:
+        return AttemptOutcome(verdict="patch_failed", reason="no step of the patch chain applied the patch")
+    touched = changed_test_files(sandbox, spec.workdir, inst.test_patch, timeout)
+    flags = [f"candidate changed test file {p} (restored)" for p in touched]
+    infra = restore_infrastructure(
+        sandbox, RestoreRequest(spec.workdir, before, patch, inst.test_patch, spec.integrity, timeout)
+    )
+    run_log.extend(f"integrity: {f}" for f in infra.flags)
+    restored = restore_tests(sandbox, spec.workdir, inst.base_commit, inst.test_patch, timeout)
+    tp = apply_test_patch(sandbox, spec.workdir, timeout) if inst.test_patch.strip() else restored
+    run_log.append(tp.output.decode("utf-8", "replace"))
+    flags += infra.flags + suspicious_flags(patch, spec.integrity, set(infra.restored) | set(touched))
+    if not infra.ok or restored.returncode != 0 or tp.returncode != 0:
+        return AttemptOutcome(
+            verdict="error", reason="the test patch did not apply after the candidate patch",
+            patch_applied=True, patch_method=applied.method, flags=flags,
+        )
+    return Prepared(method=applied.method, flags=flags)
+
+
+def suspicious_flags(patch: str, policy: IntegrityPolicy, restored: set[str]) -> list[str]:
+    """The static detector's flags, leaving out paths that were restored (their content never ran)."""
+    return list(dict.fromkeys(f.flag for f in scan_patch(patch, policy) if f.path not in restored))
+
+
+def _read_report(sandbox: Sandbox, plan: ReportPlan) -> StructuredEvidence:
+    """The structured report the runner wrote, read back from outside the repository."""
+    try:
+        data = sandbox.read_file(plan.path, MAX_REPORT_BYTES + 1)
+    except (FileNotFoundError, IsADirectoryError):
+        return StructuredEvidence(kind=plan.kind, text=None)
+    text = data[:MAX_REPORT_BYTES].decode("utf-8", "replace")
+    return StructuredEvidence(kind=plan.kind, text=text, truncated=len(data) > MAX_REPORT_BYTES)
 
 
 def _run_tests(
@@ -123,15 +173,16 @@ def _run_tests(
 ) -> AttemptOutcome:
     spec, inst = item.spec, item.instance
     limit = settings.test_timeout_s or spec.timeouts.test
-    res = sandbox.exec(["bash", CONTAINER.eval_script], timeout=limit, workdir=spec.workdir)
-    raw = res.output.decode("utf-8", "replace")
+    res = sandbox.exec(["bash", "-c", script.text], timeout=limit, workdir=spec.workdir)
+    exit_code = None if res.timed_out else res.returncode
+    report = _read_report(sandbox, script.report) if script.report and exit_code is not None else None
+    raw = frame_output(res.output.decode("utf-8", "replace"), script.nonce, exit_code, report)
     (attempt_dir / FILES.test_output).write_text(raw, encoding="utf-8")
     if res.timed_out:
         return AttemptOutcome(
             verdict="timeout", reason=f"tests exceeded the {limit:g} s wall-clock limit; sandbox killed",
             test_exit_code=None,
         )
-    exit_code = res.returncode
     graded = grade_own_log(inst, spec.parser, raw, script.nonce, exit_code)
     reason = graded.reason
     if res.oom_killed:
@@ -141,4 +192,5 @@ def _run_tests(
     verdict: Verdict = "resolved" if graded.resolved else "unresolved"
     return AttemptOutcome(
         verdict=verdict, reason=reason, tests_status=graded.tests_status, test_exit_code=exit_code,
+        flags=list(graded.flags),
     )

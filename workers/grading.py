@@ -20,6 +20,9 @@ Hardening, each making the grade NO whatever the buckets say (see docs/parity.md
     printing fake PASSED lines). A non-zero exit with some parsed failure is normal -- pytest exits
     1 when any test fails, listed or not -- and the buckets decide, as in SWE-bench;
 (c) the parser reported the output as malformed (e.g. a truncated JUnit XML report).
+
+``workers.regrading.grade_log`` adds (d): a run that would resolve must agree with the runner's own
+summary and with the structured report, if the spec asks for one (``overrule``; docs/integrity.md).
 """
 
 from __future__ import annotations
@@ -29,6 +32,7 @@ from typing import Any, Literal
 from pydantic import BaseModel, Field
 
 from workers.errors import UserInputError
+from workers.integrity import flags as integrity_flags
 from workers.models import Instance, Result, TestBucket, TestsStatus, Verdict
 from workers.parsers import StatusMap, TestStatus
 
@@ -46,10 +50,21 @@ class Grade(BaseModel):
     resolved: bool = Field(description="True exactly when resolution is FULL.")
     resolution: Resolution = Field(description="SWE-bench's RESOLVED_FULL / _PARTIAL / _NO.")
     reason: str = Field(description="Why, in one line.")
+    flags: list[str] = Field(default_factory=list, description="Integrity flags raised while grading.")
 
     @property
     def verdict(self) -> Verdict:
         return "resolved" if self.resolved else "unresolved"
+
+
+def overrule(graded: Grade, rule: str, detail: str) -> Grade:
+    """``graded`` made NO because evidence the candidate cannot easily forge disagrees with it:
+    ``rule: detail`` leads the reason and is raised as an ``evidence:`` flag (docs/integrity.md)."""
+    summary = graded.reason.split(": ", 1)[-1]
+    return graded.model_copy(update={
+        "resolved": False, "resolution": "NO", "reason": f"integrity: {rule}: {detail}; {summary}",
+        "flags": [*graded.flags, integrity_flags.evidence(rule, detail)],
+    })
 
 
 def find_case(case: str, statuses: StatusMap) -> str | None:

@@ -2,7 +2,8 @@
 
 The chain follows the official harness (``git apply``, ``--reject``, ``patch --fuzz``) with ``--3way``
 added; the tree is reset between tries. Test files are brought back to the base commit after the
-candidate patch and the test patch is applied last, so a candidate cannot change the tests that judge it.
+candidate patch and the test patch is applied last, so a candidate cannot change the tests that judge it;
+the rest of the test infrastructure is restored by ``workers.integrity.restore``.
 """
 
 from __future__ import annotations
@@ -74,7 +75,11 @@ def apply_candidate(sandbox: Sandbox, workdir: str, timeout: float) -> PatchOutc
 
 def restore_tests(sandbox: Sandbox, workdir: str, base_commit: str, test_patch: str, timeout: float) -> ExecResult:
     """Bring every file the test patch touches back to the base commit (deleting what did not exist)."""
-    paths = patch_paths(test_patch)
+    return restore_paths(sandbox, workdir, base_commit, patch_paths(test_patch), timeout)
+
+
+def restore_paths(sandbox: Sandbox, workdir: str, base_commit: str, paths: list[str], timeout: float) -> ExecResult:
+    """Bring ``paths`` back to the base commit; a path the base commit does not have is deleted."""
     if not paths:
         return ExecResult(returncode=0, output=b"", timed_out=False, duration_s=0.0)
     quoted = " ".join(shlex.quote(p) for p in paths)

@@ -9,31 +9,44 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
-from workers.grading import Grade, grade
+from workers.grading import Grade, grade, overrule
+from workers.integrity.evidence import evidence_problem
+from workers.integrity.structured import StructuredEvidence
 from workers.models import Instance
 from workers.parsers import parse_output
-from workers.testing import START, extract_output
+from workers.testing import NONCE_LINE, START, extract_output, extract_report
 
 # Markers the official harness writes into test_output.txt (swebench.harness.constants).
 OFFICIAL_START, OFFICIAL_END = ">>>>> Start Test Output", ">>>>> End Test Output"
 OFFICIAL_BAD = (">>>>> Patch Apply Failed", ">>>>> Reset Failed", ">>>>> Tests Errored", ">>>>> Tests Timed Out")
 _OFFICIAL_EXIT = re.compile(r">>>>> Test Exit Code:\s*(-?\d+)")
-_NONCE = re.compile(rf"^echo \"{START} ([0-9a-f]+)\"", re.MULTILINE)
+_NONCE = re.compile(rf"^(?:echo \"{START}|{NONCE_LINE}) ([0-9a-f]+)", re.MULTILINE)
 
 
 def grade_log(
-    instance: Instance, parser: str, text: str, *, test_exit_code: int | None, output_seen: bool
+    instance: Instance,
+    parser: str,
+    text: str,
+    *,
+    test_exit_code: int | None,
+    output_seen: bool,
+    structured: StructuredEvidence | None = None,
 ) -> Grade:
-    """Parse the test output between the markers and grade it."""
+    """Parse the test output between the markers and grade it; a run that would resolve must also
+    agree with the runner's own summary and with the structured report, if any (docs/integrity.md)."""
     parsed = parse_output(parser, text)
-    return grade(
+    graded = grade(
         instance, parsed.statuses, test_exit_code=test_exit_code, output_seen=output_seen,
         parse_problem=parsed.problem,
     )
+    if not graded.resolved:
+        return graded
+    problem = evidence_problem(instance, parser, text, parsed.statuses, structured)
+    return overrule(graded, *problem) if problem else graded
 
 
 def nonce_of(eval_script: str) -> str | None:
-    """The marker nonce of an attempt, read back from its stored eval.sh."""
+    """The marker nonce of an attempt, read back from its stored eval.sh (either layout)."""
     match = _NONCE.search(eval_script)
     return match.group(1) if match else None
 
@@ -42,7 +55,10 @@ def grade_own_log(instance: Instance, parser: str, raw: str, nonce: str, exit_co
     """Re-grade an evalfleet attempt from its test_output.txt and the nonce of its eval.sh."""
     cut = extract_output(raw, nonce)
     code = exit_code if exit_code is not None else cut.marker_exit
-    return grade_log(instance, parser, cut.text, test_exit_code=code, output_seen=cut.started and bool(cut.text.strip()))
+    return grade_log(
+        instance, parser, cut.text, test_exit_code=code, output_seen=cut.started and bool(cut.text.strip()),
+        structured=extract_report(raw, nonce),
+    )
 
 
 @dataclass(frozen=True)

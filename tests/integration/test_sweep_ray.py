@@ -4,6 +4,7 @@ a worker node killed, the driver killed and resumed, the S3 server down for 20 s
 from __future__ import annotations
 
 import json
+import signal
 import subprocess
 import time
 from pathlib import Path
@@ -38,6 +39,20 @@ def test_demo_sweep_to_file_store_gives_the_expected_verdicts(reference: tuple[s
     reports = {k.rsplit("/", 1)[1] for k in store.list(f"sweeps/{sid}/reports/")}
     assert {f"gold.{sid}.json", f"demo-model-a.{sid}.json", f"demo-model-b.{sid}.json", "report.json"} <= reports
     assert sweeps.sweep_containers(sid) == []
+
+
+def test_regrade_of_the_stored_logs_changes_no_verdict(reference: tuple[str, list[str]]) -> None:
+    url, overrides = reference
+    sid = sweeps.sweep_id(overrides)
+    out = subprocess.run(
+        [sweeps.EVALFLEET, "regrade", sid, "--store", url], capture_output=True, text=True, check=True
+    ).stdout
+    regrade = json.loads(sweeps.store_at(url).get(SweepPaths(sid).report("regrade.json")) or b"")
+    assert regrade["regraded"] == sum(v in ("resolved", "unresolved") for v in sweeps.EXPECTED["gold"].values()) + sum(
+        v in ("resolved", "unresolved") for run in ("demo-model-a", "demo-model-b") for v in sweeps.EXPECTED[run].values()
+    )
+    assert regrade["changed"] == []
+    assert "0 verdicts change" in out
 
 
 @pytest.mark.s3
@@ -122,6 +137,7 @@ def test_s3_down_for_20_seconds_mid_sweep(s3_server: SeaweedS3, tmp_path: Path) 
     url = f"s3://{bucket}/evals"
     overrides = [*sweeps.FAST, f"store.url={url}", "dataset.instances=[demo__textkit-*]"]
     store, sid, log = sweeps.store_at(url), sweeps.sweep_id(overrides), tmp_path / "run.log"
+    store.ensure_bucket()  # type: ignore[attr-defined]
     proc = sweeps.start(overrides, log)
     sweeps.wait_until(lambda: sweeps.committed(store, sid) >= 3, proc, log)
     with s3_server.outage():
@@ -157,3 +173,20 @@ def test_docker_daemon_restarted_mid_sweep(tmp_path: Path) -> None:
     assert infra, "the restart should have cost at least one attempt, retried as an infra failure"
     assert all(r.verdict != "error" for r in results)
     assert sweeps.sweep_containers(sid) == []
+
+
+def test_ctrl_c_cancels_cleanly_and_the_sweep_resumes(tmp_path: Path) -> None:
+    url = f"file://{tmp_path}/store"
+    overrides = [*sweeps.FAST, f"store.url={url}", "dataset.instances=[demo__textkit-*]"]
+    store, sid, log = sweeps.store_at(url), sweeps.sweep_id(overrides), tmp_path / "run.log"
+    proc = sweeps.start(overrides, log)
+    sweeps.wait_until(lambda: sweeps.committed(store, sid) >= 2 and bool(sweeps.running_owners(sid)), proc, log)
+    before = {k: store.get(k) for k in store.list(f"sweeps/{sid}/items/") if k.endswith("/result.json")}
+    proc.send_signal(signal.SIGINT)  # what Ctrl-C sends to the driver
+    assert proc.wait(timeout=120) == 130, log.read_text()[-2000:]
+    assert sweeps.sweep_containers(sid) == [], "Ctrl-C must not leave sandboxes behind"
+    for key, data in before.items():
+        assert store.get(key) == data
+    sweeps.run(overrides, log, "--resume", sid)
+    assert sweeps.verdicts(store, sid) == sweeps.expected_verdicts(store, sid)
+    assert len(sweeps.verdicts(store, sid)) == 12

@@ -97,7 +97,7 @@ def sweep_containers(sid: str) -> list[str]:
 def running_owners(sid: str) -> list[int]:
     """Owner pids of this sweep's running sandboxes."""
     out = subprocess.run(
-        ["docker", "ps", "-q", "--filter", f"label=evalfleet.sweep={sid}", "--format", '{{.Label "evalfleet.owner"}}'],
+        ["docker", "ps", "--filter", f"label=evalfleet.sweep={sid}", "--format", '{{.Label "evalfleet.owner"}}'],
         capture_output=True, text=True, check=True,
     )
     return [int(line.rsplit(":", 1)[1]) for line in out.stdout.split() if ":" in line]

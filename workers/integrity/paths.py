@@ -97,3 +97,30 @@ def classify(path: str, *, created: bool = False, protect: tuple[str, ...] | lis
     if created and is_shadowing(path):
         return InfraKind.SHADOW
     return None
+
+
+_HEADER_PREFIXES = ("diff ", "--- ", "+++ ", "*** ", "Index: ", "rename from ", "rename to ", "copy from ", "copy to ")
+
+
+def _unsafe(path: str) -> bool:
+    parts = path.strip('"').split("/")
+    return ".git" in parts or ".." in parts or (path.startswith("/") and path != "/dev/null")
+
+
+def unsafe_paths(patch: str) -> list[str]:
+    """Paths a patch names inside ``.git`` or outside the repository (``..``, absolute paths).
+
+    ``git apply`` refuses them, but ``patch --fuzz`` (the chain's last step) writes ``.git/config``,
+    whose ``core.fsmonitor`` then runs a command at the harness's next ``git status``. Every header-like
+    line is read, hunks included, so no diff dialect slips past; a false alarm needs a removed line
+    that starts with ``-- `` and names ``.git/``.
+    """
+    found: dict[str, None] = {}
+    for line in patch.split("\n"):
+        if not line.startswith(_HEADER_PREFIXES):
+            continue
+        for word in line.split()[1:]:
+            name = word[2:] if word[:2] in ("a/", "b/") else word
+            if "/" in word and _unsafe(name):
+                found.setdefault(name, None)
+    return list(found)

@@ -1,0 +1,56 @@
+"""Efficiency: how much of the sandbox slots' time goes to running tests.
+
+64 items whose tests sleep S seconds, on 8 sandbox slots, through the real scheduler (embedded Ray),
+real containers and a fresh file:// store. efficiency = sum of test-phase time / (slots x makespan),
+the makespan counted from the first submission to the last result (images and Ray workers warm).
+"""
+
+from __future__ import annotations
+
+import tempfile
+from pathlib import Path
+from typing import Any
+
+from bench import drive, synthetic
+from bench.measure import median, p90
+from orchestrator.commit import load_results
+from orchestrator.execute import eval_settings
+from orchestrator.store import open_store
+from orchestrator.sweep import plan_sweep
+from workers.images import ensure_instance_image
+
+OVERHEAD_PHASES = ("image", "start", "patch", "cleanup")
+
+
+def run(items: int = 64, slots: int = 8, sleep_s: float = 5.0, workdir: Path | None = None) -> dict[str, Any]:
+    root = Path(tempfile.mkdtemp(prefix="bench-efficiency-", dir=workdir))
+    ws = synthetic.make_workspace(root, instances=items, sleep_s=sleep_s)
+    config = drive.load(synthetic.sweep_config(ws, name="bench-efficiency", slots=slots))
+    settings = eval_settings(config)
+    plan = plan_sweep(config)
+    first = plan.items[0]
+    warm = ensure_instance_image(first.instance, first.spec, first.repo_source, settings.images)
+    drive.restart_ray(slots)
+    drive.warm_workers(slots)
+    sweep = drive.run_sweep(config, slots=slots, settings=settings, plan=plan)
+    results = load_results(open_store(ws.store_url), sweep.sweep_id)
+    test_s = [r.durations.get("test", 0.0) for r in results]
+    overhead = [sum(r.durations.get(p, 0.0) for p in OVERHEAD_PHASES) for r in results]
+    verdicts = sorted({r.verdict for r in results})
+    return {
+        "items": items,
+        "slots": slots,
+        "sleep_s": sleep_s,
+        "image_built": warm.source == "built",
+        "committed": len(results),
+        "verdicts": verdicts,
+        "makespan_s": round(sweep.makespan_s, 2),
+        "ideal_makespan_s": round(sum(test_s) / slots, 2),
+        "sum_test_s": round(sum(test_s), 2),
+        "efficiency": round(sum(test_s) / (slots * sweep.makespan_s), 4),
+        "test_phase_median_s": round(median(test_s), 3),
+        "overhead_phases_median_s": round(median(overhead), 3),
+        "overhead_phases_p90_s": round(p90(overhead), 3),
+        "first_result_s": round(sweep.first_result_s, 2),
+        "target": 0.90,
+    }

@@ -1,0 +1,149 @@
+"""Bring the test infrastructure a candidate changed back to the base commit, and say so.
+
+Runs after the candidate patch applied and before the test patch: every path the candidate changed
+(the difference between work-tree snapshots taken before and after the patch, and the patch's own
+paths) is classified (``paths.classify``). Test infrastructure is restored to its state before the
+patch, unless the spec's policy keeps it (``allow`` globs, or ``permissive``
+mode); either way one flag per path says what happened. ``setup.cfg`` and ``pyproject.toml`` are
+restored whole only when a runner section changed. The files of the test patch are left to
+``patching.restore_tests`` (they are always restored, then patched).
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+
+import structlog
+
+from workers.errors import SandboxError
+from workers.integrity import flags
+from workers.integrity.diff import parse_diff
+from workers.integrity.paths import InfraKind, classify
+from workers.integrity.policy import IntegrityPolicy
+from workers.integrity.sections import changed_sections
+from workers.patching import patch_paths, restore_paths
+from workers.sandbox.base import ExecResult, Sandbox
+
+log = structlog.get_logger(__name__)
+
+
+@dataclass
+class RestoreOutcome:
+    """What the restore did: flags (one per path), the paths restored, and the restore command."""
+
+    flags: list[str] = field(default_factory=list)
+    restored: list[str] = field(default_factory=list)
+    kept: list[str] = field(default_factory=list)
+    result: ExecResult | None = None
+
+    @property
+    def ok(self) -> bool:
+        return self.result is None or self.result.ok
+
+
+_SNAPSHOT = (
+    'tmp=$(mktemp /tmp/evalfleet-index.XXXXXX) && cp .git/index "$tmp" && '
+    'GIT_INDEX_FILE="$tmp" git add -A && GIT_INDEX_FILE="$tmp" git write-tree; rc=$?; rm -f "$tmp"; exit $rc'
+)
+_SHA = re.compile(r"^[0-9a-f]{40,64}$", re.MULTILINE)
+_VERBS = {"A": "added", "D": "deleted"}
+
+
+def snapshot(sandbox: Sandbox, workdir: str, timeout: float) -> str | None:
+    """A git tree of the work tree as it is (tracked and untracked files, .gitignore honoured), or None.
+
+    Taken before the candidate patch, it is what infrastructure is restored to: the base commit as
+    the image installed it (some specs edit e.g. ``tox.ini`` while building the image).
+    """
+    res = sandbox.exec(["bash", "-c", _SNAPSHOT], timeout=timeout, workdir=workdir)
+    found = _SHA.findall(res.output.decode("utf-8", "replace"))
+    if not res.ok or not found:
+        log.warning("integrity.snapshot_failed", returncode=res.returncode, output=res.text[-300:])
+        return None
+    return str(found[-1])
+
+
+def snapshot_before(sandbox: Sandbox, workdir: str, timeout: float) -> str:
+    """The snapshot taken before the candidate patch: without it nothing can be restored (infra error)."""
+    tree = snapshot(sandbox, workdir, timeout)
+    if tree is None:
+        raise SandboxError("cannot snapshot the work tree before the candidate patch (git add -A / write-tree)")
+    return tree
+
+
+def changed_paths(
+    sandbox: Sandbox, workdir: str, before: str, after: str | None, candidate_patch: str, timeout: float
+) -> dict[str, str]:
+    """Every path the candidate changed -> verb (added / changed / deleted): the difference of the two
+    snapshots, plus the patch's own paths (a patch can write files .gitignore hides, or make
+    ``git add`` fail, which leaves no second snapshot)."""
+    found: dict[str, str] = {}
+    for change in parse_diff(candidate_patch):
+        found[change.path] = "added" if change.created else "deleted" if change.deleted else "changed"
+    if after is None:
+        return found
+    res = sandbox.exec(
+        ["git", "diff-tree", "-r", "-z", "--name-status", "--no-renames", before, after],
+        timeout=timeout, workdir=workdir,
+    )
+    fields = res.output.decode("utf-8", "replace").split("\0")
+    for code, path in zip(fields[0::2], fields[1::2], strict=False):
+        if path:
+            found[path] = _VERBS.get(code[:1], "changed")
+    return found
+
+
+@dataclass(frozen=True)
+class RestoreRequest:
+    """One attempt's inputs to the restore; ``before`` is the snapshot taken before the patch."""
+
+    workdir: str
+    before: str
+    candidate_patch: str
+    test_patch: str
+    policy: IntegrityPolicy
+    timeout: float
+
+
+def _text(res: ExecResult) -> str | None:
+    return res.output.decode("utf-8", "replace") if res.ok else None
+
+
+def _section_change(sandbox: Sandbox, req: RestoreRequest, path: str) -> str | None:
+    """``runner section [x], [y]`` when a runner section of ``path`` differs from before the patch."""
+    old = _text(sandbox.exec(["git", "show", f"{req.before}:{path}"], timeout=req.timeout, workdir=req.workdir))
+    new = _text(sandbox.exec(["cat", "--", path], timeout=req.timeout, workdir=req.workdir))
+    changed = changed_sections(path, old, new)
+    return f"{InfraKind.RUNNER_SECTIONS} {', '.join(changed)}" if changed else None
+
+
+def restore_infrastructure(sandbox: Sandbox, req: RestoreRequest) -> RestoreOutcome:
+    """Classify what the candidate changed, restore what the policy does not keep, flag every path."""
+    outcome = RestoreOutcome()
+    of_test_patch = set(patch_paths(req.test_patch))
+    after = snapshot(sandbox, req.workdir, req.timeout)
+    changed = changed_paths(sandbox, req.workdir, req.before, after, req.candidate_patch, req.timeout)
+    for path, verb in sorted(changed.items()):
+        if path in of_test_patch:
+            continue
+        kind = classify(path, created=verb == "added", protect=req.policy.protect)
+        if kind is None:
+            continue
+        what: str | None = str(kind)
+        if kind is InfraKind.RUNNER_SECTIONS:
+            what = _section_change(sandbox, req, path)
+            if what is None:
+                continue  # package metadata only: a legitimate edit
+        assert what is not None
+        if req.policy.allows(path) or req.policy.mode == "permissive":
+            why = "the spec allows it" if req.policy.allows(path) else "permissive policy"
+            outcome.flags.append(flags.allowed(path, verb, what, why))
+            outcome.kept.append(path)
+        else:
+            outcome.flags.append(flags.restored(path, verb, what))
+            outcome.restored.append(path)
+    if outcome.restored:
+        outcome.result = restore_paths(sandbox, req.workdir, req.before, outcome.restored, req.timeout)
+        log.debug("integrity.restored", paths=outcome.restored, returncode=outcome.result.returncode)
+    return outcome
