@@ -51,5 +51,8 @@ fmt: venv
 	$(BIN)/ruff format .
 	$(BIN)/ruff check --fix .
 
+bench: venv docker host-deps demo-data
+	$(BIN)/python -m bench all
+
 clean:
 	rm -rf demo/build results .pytest_cache .mypy_cache .ruff_cache

@@ -7,6 +7,7 @@ timestamp for every finished item, so benchmarks see exactly the production path
 from __future__ import annotations
 
 import time
+from collections import Counter
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -14,7 +15,7 @@ from orchestrator.commit import committed_keys
 from orchestrator.config import SweepConfig, validate_config
 from orchestrator.execute import eval_settings, store_for, write_manifest
 from orchestrator.plan import Plan
-from orchestrator.scheduler import Summary, init_ray, run_items
+from orchestrator.scheduler import init_ray, run_items
 from orchestrator.sweep import plan_sweep
 from workers.evaluate import EvalSettings
 
@@ -30,7 +31,7 @@ class SweepRun:
     started: float
     finished: float = 0.0
     done_at: list[float] = field(default_factory=list)
-    summaries: list[Summary] = field(default_factory=list)
+    verdicts: Counter[str] = field(default_factory=Counter)
 
     @property
     def makespan_s(self) -> float:
@@ -72,8 +73,13 @@ def warm_workers(slots: int) -> None:
 
 
 def run_sweep(
-    config: SweepConfig, *, slots: int, settings: EvalSettings | None = None, evaluator: str | None = None,
-    batch_size: int = 1, plan: Plan | None = None,
+    config: SweepConfig,
+    *,
+    slots: int,
+    settings: EvalSettings | None = None,
+    evaluator: str | None = None,
+    batch_size: int = 1,
+    plan: Plan | None = None,
 ) -> SweepRun:
     """Plan (unless given), write the manifest, evaluate everything not committed yet; Ray must be up."""
     t0 = time.perf_counter()
@@ -84,10 +90,15 @@ def run_sweep(
     todo = plan.without(committed_keys(store, plan.sweep_id))
     run = SweepRun(plan.sweep_id, store.url, len(plan.items), plan_s, started=time.time())
     for summary in run_items(
-        todo.items, settings or eval_settings(config), config.store, slots=slots,
-        window_factor=config.execution.max_in_flight_factor, evaluator=evaluator, batch_size=batch_size,
+        todo.items,
+        settings or eval_settings(config),
+        config.store,
+        slots=slots,
+        window_factor=config.execution.max_in_flight_factor,
+        evaluator=evaluator,
+        batch_size=batch_size,
     ):
         run.done_at.append(time.time())
-        run.summaries.append(summary)
+        run.verdicts[summary.verdict] += 1
     run.finished = time.time()
     return run

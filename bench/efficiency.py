@@ -7,12 +7,13 @@ the makespan counted from the first submission to the last result (images and Ra
 
 from __future__ import annotations
 
+import os
 import tempfile
 from pathlib import Path
 from typing import Any
 
 from bench import drive, synthetic
-from bench.measure import median, p90
+from bench.measure import busy_cpu_s, median, p90
 from orchestrator.commit import load_results
 from orchestrator.execute import eval_settings
 from orchestrator.store import open_store
@@ -32,7 +33,9 @@ def run(items: int = 64, slots: int = 8, sleep_s: float = 5.0, workdir: Path | N
     warm = ensure_instance_image(first.instance, first.spec, first.repo_source, settings.images)
     drive.restart_ray(slots)
     drive.warm_workers(slots)
+    cpu0 = busy_cpu_s()
     sweep = drive.run_sweep(config, slots=slots, settings=settings, plan=plan)
+    cpu_s = busy_cpu_s() - cpu0
     results = load_results(open_store(ws.store_url), sweep.sweep_id)
     test_s = [r.durations.get("test", 0.0) for r in results]
     overhead = [sum(r.durations.get(p, 0.0) for p in OVERHEAD_PHASES) for r in results]
@@ -52,5 +55,7 @@ def run(items: int = 64, slots: int = 8, sleep_s: float = 5.0, workdir: Path | N
         "overhead_phases_median_s": round(median(overhead), 3),
         "overhead_phases_p90_s": round(p90(overhead), 3),
         "first_result_s": round(sweep.first_result_s, 2),
+        "machine_cpu_s_per_item": round(cpu_s / items, 2),
+        "cpu_bound_efficiency": round(min(1.0, (os.cpu_count() or 1) * median(test_s) / (slots * cpu_s / items)), 3),
         "target": 0.90,
     }

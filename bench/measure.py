@@ -33,6 +33,14 @@ def load_1m() -> float:
     return os.getloadavg()[0]
 
 
+def busy_cpu_s() -> float:
+    """CPU seconds the whole machine has been busy since boot (every process: the engine, runc, Ray...)."""
+    with open("/proc/stat", encoding="utf-8") as fh:
+        fields = [int(x) for x in fh.readline().split()[1:]]
+    idle = fields[3] + (fields[4] if len(fields) > 4 else 0)  # idle + iowait
+    return (sum(fields[:8]) - idle) / os.sysconf("SC_CLK_TCK")
+
+
 def peak_rss_mb() -> float:
     """Peak resident memory of this process so far (MiB)."""
     return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
@@ -42,7 +50,10 @@ def _docker_version() -> str:
     try:
         done = subprocess.run(
             ["docker", "version", "--format", "{{.Server.Version}}"],
-            capture_output=True, text=True, timeout=20, check=False,
+            capture_output=True,
+            text=True,
+            timeout=20,
+            check=False,
         )
     except (OSError, subprocess.TimeoutExpired):
         return "unknown"

@@ -60,11 +60,23 @@ def _noop(
         attempt_dir.mkdir(parents=True, exist_ok=True)
         for name, text in files.items():
             (attempt_dir / name).write_text(text, encoding="utf-8")
-    attempt = Attempt(n=n, started_at=t0, finished_at=time.time(), verdict="resolved", node=socket.gethostname())
+    attempt = Attempt(
+        n=n, started_at=t0, finished_at=time.time(), verdict="resolved", node=socket.gethostname()
+    )
     return Result(
-        key=item.key, sweep_id=item.sweep_id, instance_id=iid, repo=item.instance.repo, run=item.candidate.run,
-        repeat=item.repeat, seed=item.seed, verdict="resolved", reason="no-op evaluator",
-        patch_exists=True, patch_applied=True, attempts=[attempt], harness_version=HARNESS_VERSION,
+        key=item.key,
+        sweep_id=item.sweep_id,
+        instance_id=iid,
+        repo=item.instance.repo,
+        run=item.candidate.run,
+        repeat=item.repeat,
+        seed=item.seed,
+        verdict="resolved",
+        reason="no-op evaluator",
+        patch_exists=True,
+        patch_applied=True,
+        attempts=[attempt],
+        harness_version=HARNESS_VERSION,
         log_files={name: f"attempt-{n}/{name}" for name in files},
         candidate_metadata=item.candidate.metadata,
     )

@@ -77,14 +77,26 @@ def test_patch(sleep_s: float) -> str:
 
 def _git(cwd: Path, *args: str) -> str:
     env = {
-        "PATH": os.environ.get("PATH", "/usr/bin:/bin"), "GIT_CONFIG_GLOBAL": os.devnull,
-        "GIT_CONFIG_NOSYSTEM": "1", "LC_ALL": "C", "TZ": "UTC",
-        "GIT_AUTHOR_NAME": IDENTITY[0], "GIT_AUTHOR_EMAIL": IDENTITY[1], "GIT_AUTHOR_DATE": DATE,
-        "GIT_COMMITTER_NAME": IDENTITY[0], "GIT_COMMITTER_EMAIL": IDENTITY[1], "GIT_COMMITTER_DATE": DATE,
+        "PATH": os.environ.get("PATH", "/usr/bin:/bin"),
+        "GIT_CONFIG_GLOBAL": os.devnull,
+        "GIT_CONFIG_NOSYSTEM": "1",
+        "LC_ALL": "C",
+        "TZ": "UTC",
+        "GIT_AUTHOR_NAME": IDENTITY[0],
+        "GIT_AUTHOR_EMAIL": IDENTITY[1],
+        "GIT_AUTHOR_DATE": DATE,
+        "GIT_COMMITTER_NAME": IDENTITY[0],
+        "GIT_COMMITTER_EMAIL": IDENTITY[1],
+        "GIT_COMMITTER_DATE": DATE,
     }
     done = subprocess.run(
         ["git", "-c", "init.defaultBranch=main", "-c", "commit.gpgsign=false", *args],
-        cwd=cwd, env=env, capture_output=True, text=True, check=False, timeout=60,
+        cwd=cwd,
+        env=env,
+        capture_output=True,
+        text=True,
+        check=False,
+        timeout=60,
     )
     if done.returncode != 0:
         raise RuntimeError(f"git {' '.join(args)} failed: {done.stderr.strip()}")
@@ -110,10 +122,16 @@ def ensure_repo(root: Path = CACHE) -> tuple[Path, str]:
 
 def instance_row(index: int, commit: str, sleep_s: float) -> dict[str, Any]:
     return {
-        "instance_id": f"bench__sleepy-{index}", "repo": REPO_NAME, "base_commit": commit,
-        "environment_setup_commit": commit, "version": "1.0", "patch": GOLD_PATCH,
-        "test_patch": test_patch(sleep_s), "problem_statement": "half() truncates",
-        "FAIL_TO_PASS": json.dumps(F2P), "PASS_TO_PASS": json.dumps(P2P),
+        "instance_id": f"bench__sleepy-{index}",
+        "repo": REPO_NAME,
+        "base_commit": commit,
+        "environment_setup_commit": commit,
+        "version": "1.0",
+        "patch": GOLD_PATCH,
+        "test_patch": test_patch(sleep_s),
+        "problem_statement": "half() truncates",
+        "FAIL_TO_PASS": json.dumps(F2P),
+        "PASS_TO_PASS": json.dumps(P2P),
     }
 
 
@@ -129,7 +147,11 @@ class Workspace:
 
 
 def make_workspace(
-    root: Path, *, instances: int, sleep_s: float, install_marker: str | None = None,
+    root: Path,
+    *,
+    instances: int,
+    sleep_s: float,
+    install_marker: str | None = None,
     rows: list[dict[str, Any]] | None = None,
 ) -> Workspace:
     """Write the dataset (``instances`` rows) and the spec; ``install_marker`` gives the env a new tag."""
@@ -159,7 +181,8 @@ def sweep_config(ws: Workspace, *, name: str, slots: int, repeats: int = 1, seed
         "repos": {REPO_NAME: {"path": str(ws.repo)}},
         "specs": [str(ws.specs)],
         "execution": {
-            "sandbox_slots": slots, "max_attempts": 2,
+            "sandbox_slots": slots,
+            "max_attempts": 2,
             "limits": {"memory_mb": 512, "cpus": 1.0, "pids": 256, "output_bytes": 1 << 20, "disk_mb": 512},
         },
         "store": {"url": ws.store_url},

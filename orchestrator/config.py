@@ -89,7 +89,12 @@ class ExecutionConfig(_Strict):
     sandbox_slots: int | None = Field(
         default=None, ge=1, description="Sandboxes per node; default: CPU cores of the node."
     )
-    max_in_flight_factor: float = Field(default=2.0, ge=1.0, description="Items in flight per sandbox slot.")
+    max_in_flight_factor: float = Field(default=2.0, ge=1.0, description="Ray tasks in flight per sandbox slot.")
+    batch_size: int = Field(
+        default=1, ge=1, le=10_000,
+        description="Items per Ray task, evaluated one after another on its slot. 1 suits real evaluations "
+        "(seconds each); raise it only for items far shorter than Ray's per-task cost (a few ms).",
+    )
     max_attempts: int = Field(
         default=4, ge=1, le=20, description="Attempts per item on infra errors, across tasks and nodes."
     )

@@ -116,7 +116,8 @@ def _run(config: SweepConfig, plan: Plan, todo: Plan, done: int) -> None:
     try:
         with SweepProgress(len(plan.items), done=done, console=console) as progress:
             for summary in run_items(
-                todo.items, settings, config.store, slots=slots, window_factor=config.execution.max_in_flight_factor
+                todo.items, settings, config.store, slots=slots, window_factor=config.execution.max_in_flight_factor,
+                batch_size=config.execution.batch_size,
             ):
                 progress.advance(summary.verdict)
     except KeyboardInterrupt:

@@ -2,6 +2,7 @@
 
 Each node advertises ``sandbox`` slots as a Ray resource; a task takes one. At most
 ``factor x slots`` tasks are in flight (``ray.wait``), so a sweep of 100k items never holds 100k refs.
+For items far shorter than Ray's per-task cost, a task can evaluate a batch of items one after another.
 Infra errors are retried inside the task (attempts are recorded); a task whose worker or node dies is
 re-run by Ray elsewhere, and the commit is idempotent, so nothing is counted twice.
 """

@@ -89,21 +89,20 @@ class FileStore:
     def __init__(self, root: Path) -> None:
         self.root = root.resolve()
         self.url = f"file://{self.root}"
+        self._root = str(self.root)  # keys are joined as strings: pathlib costs more than the I/O here
 
-    def _path(self, key: str) -> Path:
+    def _file(self, key: str) -> str:
         if key.startswith("/") or ".." in key.split("/"):
             raise ValueError(f"unsafe store key {key!r}")
-        return self.root / key
+        return f"{self._root}/{key}" if key else self._root
 
     def put(self, key: str, data: bytes) -> None:
-        path = self._path(key)
-        path.parent.mkdir(parents=True, exist_ok=True)
+        path = self._file(key)
         tmp = self._write_temp(path, data)
         os.replace(tmp, path)
 
     def put_if_absent(self, key: str, data: bytes) -> bool:
-        path = self._path(key)
-        path.parent.mkdir(parents=True, exist_ok=True)
+        path = self._file(key)
         tmp = self._write_temp(path, data)
         try:
             os.link(tmp, path)  # atomic create-if-absent, also on NFS
@@ -111,43 +110,51 @@ class FileStore:
         except FileExistsError:
             return False
         finally:
-            tmp.unlink(missing_ok=True)
+            with contextlib.suppress(FileNotFoundError):
+                os.unlink(tmp)
 
     @staticmethod
-    def _write_temp(path: Path, data: bytes) -> Path:
-        fd, name = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=_TEMP_SUFFIX)
+    def _write_temp(path: str, data: bytes) -> str:
+        parent, name = os.path.split(path)
+        try:
+            fd, tmp = tempfile.mkstemp(dir=parent, prefix=f".{name}.", suffix=_TEMP_SUFFIX)
+        except FileNotFoundError:  # first object under this prefix
+            os.makedirs(parent, exist_ok=True)
+            fd, tmp = tempfile.mkstemp(dir=parent, prefix=f".{name}.", suffix=_TEMP_SUFFIX)
         with os.fdopen(fd, "wb") as fh:
             fh.write(data)
             fh.flush()
             os.fsync(fh.fileno())
-        return Path(name)
+        return tmp
 
     def get(self, key: str) -> bytes | None:
         try:
-            return self._path(key).read_bytes()
+            with open(self._file(key), "rb") as fh:
+                return fh.read()
         except (FileNotFoundError, IsADirectoryError, NotADirectoryError):  # no object under this key
             return None
 
     def exists(self, key: str) -> bool:
-        return self._path(key).is_file()
+        return os.path.isfile(self._file(key))
 
     def list(self, prefix: str) -> Iterator[str]:
         """Keys starting with ``prefix`` (a plain string prefix, as on S3), temp files left out."""
         parent = prefix.rsplit("/", 1)[0] if "/" in prefix else ""
-        base = self._path(parent) if parent else self.root
-        if not base.is_dir():
+        base = self._file(parent)
+        if not os.path.isdir(base):
             return
+        strip = len(self._root.rstrip("/")) + 1
         for dirpath, dirs, files in os.walk(base):
-            rel = Path(dirpath).relative_to(self.root).as_posix()
-            rel = "" if rel == "." else f"{rel}/"
+            rel = dirpath[strip:]
+            rel = f"{rel}/" if rel else ""
             dirs[:] = [d for d in dirs if f"{rel}{d}/".startswith(prefix)]  # only where keys can match
             for name in files:
                 if f"{rel}{name}".startswith(prefix) and not _is_temp(name):
                     yield f"{rel}{name}"
 
     def delete(self, key: str) -> None:
-        with contextlib.suppress(IsADirectoryError, NotADirectoryError):  # no object there: a no-op, as on S3
-            self._path(key).unlink(missing_ok=True)
+        with contextlib.suppress(FileNotFoundError, IsADirectoryError, NotADirectoryError):  # a no-op, as on S3
+            os.unlink(self._file(key))
 
 
 class S3Store:

@@ -144,7 +144,8 @@ def _patch(item: WorkItem, sandbox: Sandbox, run_log: list[str]) -> Prepared | A
     restored = restore_tests(sandbox, spec.workdir, inst.base_commit, inst.test_patch, timeout)
     tp = apply_test_patch(sandbox, spec.workdir, timeout) if inst.test_patch.strip() else restored
     run_log.append(tp.output.decode("utf-8", "replace"))
-    flags += infra.flags + suspicious_flags(patch, spec.integrity, set(infra.restored) | set(touched))
+    restored_paths = set(infra.restored) | set(touched)
+    flags += infra.flags + suspicious_flags(patch, spec.integrity, restored_paths, set(infra.kept))
     if not infra.ok or restored.returncode != 0 or tp.returncode != 0:
         return AttemptOutcome(
             verdict="error", reason="the test patch did not apply after the candidate patch",
@@ -153,9 +154,14 @@ def _patch(item: WorkItem, sandbox: Sandbox, run_log: list[str]) -> Prepared | A
     return Prepared(method=applied.method, flags=flags)
 
 
-def suspicious_flags(patch: str, policy: IntegrityPolicy, restored: set[str]) -> list[str]:
-    """The static detector's flags, leaving out paths that were restored (their content never ran)."""
-    return list(dict.fromkeys(f.flag for f in scan_patch(patch, policy) if f.path not in restored))
+def suspicious_flags(patch: str, policy: IntegrityPolicy, restored: set[str], kept: set[str]) -> list[str]:
+    """The static detector's flags, leaving out restored paths (their content never ran) and, for kept
+    ones, the finding that they are test infrastructure (their ``allowed`` flag says so already)."""
+    found = [
+        f.flag for f in scan_patch(patch, policy)
+        if f.path not in restored and not (f.path in kept and f.rule == "test-infrastructure")
+    ]
+    return list(dict.fromkeys(found))
 
 
 def _read_report(sandbox: Sandbox, plan: ReportPlan) -> StructuredEvidence:

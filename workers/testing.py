@@ -63,7 +63,9 @@ def make_eval_script(
     instance: Instance, spec: EnvSpec, seed: int, nonce: str | None = None, report_token: str | None = None
 ) -> EvalScript:
     """The eval script of one attempt. ``report_token`` names the structured report's directory
-    (random when None); it is not secret, unlike the nonce, which the script never contains."""
+    (random when None); it is not secret, unlike the nonce, which the script never contains. The
+    final ``exit $?`` keeps bash from exec-ing the test command, so bash reports a killed runner
+    (``Killed``, ``Segmentation fault``) in the output."""
     nonce = nonce or secrets.token_hex(8)
     env = {"PYTHONHASHSEED": str(seed), "EVALFLEET_SEED": str(seed), **spec.env}
     exports = "\n".join(f"export {k}={shlex.quote(v)}" for k, v in sorted(env.items()))
@@ -80,11 +82,14 @@ def make_eval_script(
 cd {shlex.quote(spec.workdir)}
 {exports}
 {prepare}{body}
+exit $?
 """
     return EvalScript(text=text, nonce=nonce, report=report)
 
 
-def frame_output(output: str, nonce: str, exit_code: int | None, report: StructuredEvidence | None = None) -> str:
+def frame_output(
+    output: str, nonce: str, exit_code: int | None, report: StructuredEvidence | None = None
+) -> str:
     """An attempt's test_output.txt: the exec's output between this attempt's markers (no END marker
     when the exit code is unknown), then the structured report, if any, between markers of its own."""
     text = f"{START} {nonce}\n{output}"

@@ -8,6 +8,7 @@ from typing import Any
 
 from orchestrator.commit import load_results
 from orchestrator.report.extended import run_summary
+from orchestrator.report.integrity import apply_flag_policy, integrity_summary
 from orchestrator.report.regression import pairwise
 from orchestrator.report.replicates import base_seeds, replicate_stats
 from orchestrator.report.stats import StatsSettings, mdd_unpaired
@@ -64,6 +65,7 @@ def extended_report(
         rs = [r for r in results if r.run == run]
         entry = run_summary(rs, [r for r in prim if r.run == run], settings)
         entry["replicates"] = replicate_stats(rs, seeds)
+        entry["integrity"] = integrity_summary(rs)[run]
         runs[run] = entry
     return {
         "schema_version": 1,
@@ -107,7 +109,8 @@ def write_reports(store: ResultStore, sweep_id: str, settings: StatsSettings | N
 
     paths = SweepPaths(sweep_id)
     manifest = json.loads(store.get(paths.manifest) or b"{}")
-    results = load_results(store, sweep_id)
+    flagged_as_unresolved = bool(manifest.get("config", {}).get("execution", {}).get("flagged_as_unresolved"))
+    results = apply_flag_policy(load_results(store, sweep_id), flagged_as_unresolved)
     total = len(manifest.get("instance_ids", [])) or len({r.instance_id for r in results})
     written = []
     prim = primary(results)

@@ -137,6 +137,16 @@ def render_html(report: dict[str, Any], results: list[Result], prim: list[Result
             figures.heatmap_figure(results, prim),
         ),
         _section("durations", "Durations", figures.durations_figure(results), tables.durations_table(report)),
+        _section(
+            "integrity",
+            "Integrity",
+            tables.integrity_table(report),
+            _note(
+                "Flags a candidate earned: test infrastructure it changed (restored, or kept where the spec "
+                "allows it), suspicious constructs in its patch, and evidence checks the grader applied. "
+                "With execution.flagged_as_unresolved, suspicious results count as unresolved."
+            ),
+        ),
     ]
     title = f"evalfleet report: {report.get('sweep_id')}"
     return (

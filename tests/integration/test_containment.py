@@ -47,6 +47,7 @@ import pytest
 from support.demo import ROOT, bundle_of, demo_items, diff_from_files, settings, with_patch
 
 from workers.evaluate import EvalSettings, evaluate
+from workers.integrity.policy import IntegrityPolicy
 from workers.models import Result, SandboxLimits, WorkItem
 from workers.paths import FILES
 
@@ -139,6 +140,10 @@ def contained(
         if case != "gold":
             patch = diff_from_files(bundle_of(gold), gold.instance.base_commit, case_files(case, fill), work)
             items[case] = with_patch(gold, patch, run=f"hostile-{case}")
+    # The flood candidate turns pytest's capture off in pytest.ini; integrity would restore that file,
+    # so the spec allows it here: this test is about the output cap, not about the runner's config.
+    allow = gold.spec.model_copy(update={"integrity": IntegrityPolicy(allow=["pytest.ini"])})
+    items["flood"] = items["flood"].model_copy(update={"spec": allow})
     normal = settings(test_timeout_s=TEST_TIMEOUT_S, retry_backoff_s=0.5)
     flood = normal.model_copy(update={"test_timeout_s": FLOOD_TIMEOUT_S})
 

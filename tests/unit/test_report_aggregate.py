@@ -199,3 +199,25 @@ def test_chart_labels_stay_distinct_when_shortened() -> None:
     assert len(set(labels.values())) == 3 and all(len(v) <= 30 for v in labels.values())
     assert labels[names[1]] == "\u2026g-model-name-1-with-scaffold\u2026"
     assert distinct_labels(["gold", "demo-model-a"]) == {"gold": "gold", "demo-model-a": "demo-model-a"}
+
+
+@pytest.mark.parametrize("as_unresolved", [False, True])
+def test_integrity_is_a_report_dimension_and_the_flag_policy_applies(
+    file_store: FileStore, as_unresolved: bool
+) -> None:
+    flagged = make_result("a", "i1", "resolved").model_copy(
+        update={"flags": ["suspicious: adds a pytest hook (pytest_runtest_makereport) in calc/arith.py"]}
+    )
+    clean = make_result("a", "i2", "resolved", repo="org/b")
+    commit_all(
+        file_store, [flagged, clean],
+        {"config": {"seed": SEED, "execution": {"flagged_as_unresolved": as_unresolved}}},
+    )
+    write_reports(file_store, SWEEP)
+    report = json.loads(file_store.get(SweepPaths(SWEEP).report("report.json")) or b"")
+    integrity = report["runs"]["a"]["integrity"]
+    assert integrity["flagged"] == 1
+    assert integrity["by_kind"] == {"suspicious": 1}
+    assert report["runs"]["a"]["verdicts"]["resolved"] == (1 if as_unresolved else 2)
+    html = (file_store.get(SweepPaths(SWEEP).report("report.html")) or b"").decode()
+    assert 'id="integrity"' in html and "adds a pytest hook" in html

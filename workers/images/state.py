@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import json
 import os
+import threading
 import socket
 import time
 from pathlib import Path
@@ -31,7 +32,7 @@ class BuildRecord(BaseModel):
 
 def _write_atomic(path: Path, text: str) -> None:
     path.parent.mkdir(parents=True, exist_ok=True)
-    tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
+    tmp = path.with_name(f".{path.name}.{os.getpid()}.{threading.get_ident()}.tmp")
     tmp.write_text(text, encoding="utf-8")
     os.replace(tmp, path)
 

@@ -24,7 +24,10 @@ def _over(parsed: int, what: str, counted: int, runner: str, word: str) -> Probl
 
 def _missing(failing_counted: int, t: Counter[TestStatus], runner: str) -> Problem | None:
     if failing_counted > 0 and t[F] + t[E] == 0:
-        return MISSING_FAILURES, f"{runner} counted {failing_counted} failed or errors, no failing test was parsed"
+        return (
+            MISSING_FAILURES,
+            f"{runner} counted {failing_counted} failed or errors, no failing test was parsed",
+        )
     return None
 
 
@@ -74,12 +77,14 @@ def _node(c: dict[str, int], _t: Counter[TestStatus], statuses: StatusMap) -> li
     passing, failing = c.get("pass", 0) + c.get("todo", 0), c.get("fail", 0) + c.get("cancelled", 0)
     readings = []
     for t in _node_groups(statuses):
-        readings.append([
-            _over(t[P], "PASSED", passing, "node", "pass + todo"),
-            _over(t[F], "FAILED", failing, "node", "fail + cancelled"),
-            _over(t[S], "SKIPPED", c.get("skipped", 0), "node", "skipped"),
-            _over(t[X], "XFAIL (failing todo)", c.get("todo", 0), "node", "todo"),
-        ])
+        readings.append(
+            [
+                _over(t[P], "PASSED", passing, "node", "pass + todo"),
+                _over(t[F], "FAILED", failing, "node", "fail + cancelled"),
+                _over(t[S], "SKIPPED", c.get("skipped", 0), "node", "skipped"),
+                _over(t[X], "XFAIL (failing todo)", c.get("todo", 0), "node", "todo"),
+            ]
+        )
     fitting = [r for r in readings if not any(r)]
     return ([] if fitting else readings[0]) + [_missing(failing, Counter(statuses.values()), "node")]
 
@@ -99,10 +104,13 @@ def check_counts(parser: str, text: str, statuses: StatusMap) -> Problem | None:
     summary: RunnerSummary | None = reader(clean)
     if summary is None:
         return NO_SUMMARY, "the output has no closing summary of the test runner (it did not finish)"
-    after = parse(parser, clean[summary.end:])
+    after = parse(parser, clean[summary.end :])
     if after:
         first = next(iter(after))
-        return AFTER_SUMMARY, f"{len(after)} result line(s) after {summary.runner}'s summary, e.g. {first[:80]}"
+        return (
+            AFTER_SUMMARY,
+            f"{len(after)} result line(s) after {summary.runner}'s summary, e.g. {first[:80]}",
+        )
     problems = BOUNDS[summary.runner](summary.counts, distinct_tally(statuses), statuses)
     return next((p for p in problems if p is not None), None)
 

@@ -12,6 +12,7 @@ from __future__ import annotations
 import re
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
+from pathlib import PurePosixPath
 
 from workers.integrity import flags
 from workers.integrity.diff import FileChange, parse_diff
@@ -23,17 +24,25 @@ PY_EXTS = (".py", ".pyx", ".pyi")
 JS_EXTS = (".js", ".cjs", ".mjs", ".ts", ".cts", ".mts")
 
 _STRING = re.compile(r"""(["'`])((?:\\.|(?!\1).)*)\1""")
-_HOOK_DEF = re.compile(r"^\s*(?:async\s+)?def\s+(pytest_\w+)\s*\(")
+_HOOK_DEF = re.compile(
+    r"^\s*(?:async\s+)?def\s+(pytest_(?:runtest|collect|report|terminal|session|configure|unconfigure"
+    r"|addoption|cmdline|load_initial|pycollect|pyfunc|generate_tests|make_|itemcollected|deselected"
+    r"|ignore_collect|assert"
+    r"|exception|internalerror|keyboard|warning|fixture|plugin|enter_pdb|leave_pdb|addhooks|xdist)\w*)\s*\("
+)
 _HOOK_MARK = re.compile(r"(hookimpl|hookwrapper)")
 _PLUGIN = re.compile(
     r"(\bpytest_plugins\s*=|\bpytest11\b|^\s*(?:from|import)\s+_pytest\b|sys\.modules\[\s*['\"]_?pytest)"
 )
 _PY_EXIT_ANYWHERE = re.compile(r"(\bos\._exit\s*\(|\bos\.kill\s*\(\s*os\.getpid\(\))")
 _PY_EXIT_TOP = re.compile(r"^(?:sys\.exit|exit|quit)\s*\(|^raise\s+SystemExit\b")
-_JS_EXIT_ANYWHERE = re.compile(r"(\bprocess\.reallyExit\s*\(|\bprocess\.kill\s*\(\s*process\.pid|\bprocess\.abort\s*\()")
+_JS_EXIT_ANYWHERE = re.compile(
+    r"(\bprocess\.reallyExit\s*\(|\bprocess\.kill\s*\(\s*process\.pid|\bprocess\.abort\s*\()"
+)
 _JS_EXIT_TOP = re.compile(r"^process\.exit\s*\(")
 _RESULT_TOKENS = re.compile(
-    r"(\b(?:PASSED|XPASS|XFAIL)\b|\bFAILED\b.*::|^\s*(?:not )?ok \d+\b|(?:\d|\})+ (?:passed|failed)\b"
+    r"(\b(?:PASSED|XPASS|XFAIL)\b|\bFAILED\b.*::|^\s*(?:not )?ok (?:\d+\b|\$?\{)"
+    r"|(?:\d|\})+ (?:passed|failed)\b"
     r"|=+ .*\bpassed\b|\bRan (?:\d+|\{[^}]*\}) tests?\b|\.\.\. ok\b|# (?:pass|fail|tests) (?:\d|\{|\$)"
     r"|test result: ok|--- PASS:)"
 )
@@ -76,17 +85,18 @@ def rule_infrastructure(change: FileChange, policy: IntegrityPolicy) -> Iterator
         section = re.compile(r"(\[tool[:.]pytest|\[pytest\]|\[tox|\[testenv|\baddopts\b|\bpytest11\b)")
         hit = next((n for n, t in change.added if section.search(t)), None)
         if hit is not None:
-            yield f"changes test infrastructure ({InfraKind.RUNNER_SECTIONS} of {change.path.rsplit('/', 1)[-1]})", hit
+            name = PurePosixPath(change.path).name
+            yield f"changes test infrastructure ({InfraKind.RUNNER_SECTIONS} of {name})", hit
     elif kind is not None:
         yield f"changes test infrastructure ({kind})", None
 
 
 def rule_pytest_hook(change: FileChange) -> Iterator[tuple[str, int | None]]:
-    for n, text in _code_lines(change):
-        m = _HOOK_DEF.match(text)
-        if m or ("pytest" in text and _HOOK_MARK.search(text)):
-            yield f"adds a pytest hook ({m.group(1) if m else 'hookimpl'})", n
-            return
+    lines = list(_code_lines(change))
+    hooks = [(n, m.group(1)) for n, t in lines if (m := _HOOK_DEF.match(t))]
+    marks = [(n, "hookimpl") for n, t in lines if "pytest" in t and _HOOK_MARK.search(t)]
+    for n, name in (hooks or marks)[:1]:
+        yield f"adds a pytest hook ({name})", n
 
 
 def rule_pytest_plugin(change: FileChange) -> Iterator[tuple[str, int | None]]:
@@ -118,7 +128,8 @@ def rule_result_lines(change: FileChange) -> Iterator[tuple[str, int | None]]:
         for content in _strings(text):
             m = _RESULT_TOKENS.search(content)
             if m:
-                yield f"prints result-like lines ({m.group(0).strip()[:30]})", n
+                token = re.sub(r"={2,}", "==", m.group(0).strip())[:30]
+                yield f"prints result-like lines ({token})", n
                 return
 
 
@@ -151,7 +162,9 @@ def scan_change(change: FileChange, policy: IntegrityPolicy) -> list[Finding]:
     """Findings of every rule in one file (none for a trusted path)."""
     if policy.trusts(change.path):
         return []
-    found = [Finding("test-infrastructure", d, change.path, n) for d, n in rule_infrastructure(change, policy)]
+    found = [
+        Finding("test-infrastructure", d, change.path, n) for d, n in rule_infrastructure(change, policy)
+    ]
     for name, rule in LINE_RULES.items():
         found += [Finding(name, d, change.path, n) for d, n in rule(change)]
     return found

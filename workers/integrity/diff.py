@@ -85,17 +85,23 @@ class _Reader:
             self._extended(cur, line)
 
     def _extended(self, cur: FileChange, line: str) -> None:
-        for prefix, attr in (("rename from ", "old_path"), ("copy from ", "old_path"),
-                             ("rename to ", "new_path"), ("copy to ", "new_path")):
+        for prefix, attr in (
+            ("rename from ", "old_path"),
+            ("copy from ", "old_path"),
+            ("rename to ", "new_path"),
+            ("copy to ", "new_path"),
+        ):
             if line.startswith(prefix):
-                setattr(cur, attr, _unquote(line[len(prefix):].strip()))
+                setattr(cur, attr, _unquote(line[len(prefix) :].strip()))
                 return
         if line.startswith(("new file mode ", "new mode ")):
             cur.new_mode = line.rsplit(maxsplit=1)[-1]
             cur.created = cur.created or line.startswith("new file")
         elif line.startswith("deleted file mode"):
             cur.deleted = True
-        elif line.startswith("GIT binary patch") or (line.startswith("Binary files ") and line.endswith(" differ")):
+        elif line.startswith("GIT binary patch") or (
+            line.startswith("Binary files ") and line.endswith(" differ")
+        ):
             cur.binary = True
 
     def body(self, line: str) -> None:
@@ -104,7 +110,11 @@ class _Reader:
         if tag == "\\":
             return
         if tag in (" ", ""):
-            self.old_left, self.new_left, self.new_line = self.old_left - 1, self.new_left - 1, self.new_line + 1
+            self.old_left, self.new_left, self.new_line = (
+                self.old_left - 1,
+                self.new_left - 1,
+                self.new_line + 1,
+            )
         elif tag == "-":
             self.old_left -= 1
         elif tag == "+":

@@ -15,12 +15,19 @@ from __future__ import annotations
 import re
 
 RESTORED, ALLOWED, SUSPICIOUS, EVIDENCE, REFUSED, OTHER = (
-    "restored", "allowed", "suspicious", "evidence", "refused", "other"
+    "restored",
+    "allowed",
+    "suspicious",
+    "evidence",
+    "refused",
+    "other",
 )
 KINDS = (RESTORED, ALLOWED, SUSPICIOUS, EVIDENCE, REFUSED, OTHER)
 
 _TEST_FILE = re.compile(r"^candidate changed test file (.+) \(restored\)$")
-_KEPT_OR_RESTORED = re.compile(r"^(restored|allowed) (.+?): candidate (?:added|changed|deleted) it \(([^;)]+)")
+_KEPT_OR_RESTORED = re.compile(
+    r"^(restored|allowed) (.+?): candidate (?:added|changed|deleted) it \(([^;)]+)"
+)
 _SUSPICIOUS = re.compile(r"^suspicious: (.+) in (\S+)$")
 _RULED = re.compile(r"^(evidence|refused): ([^:]+)")
 

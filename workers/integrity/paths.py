@@ -30,17 +30,39 @@ class InfraKind(StrEnum):
 
 TEST_DIRS = frozenset({"test", "tests", "testing", "e2e", "__tests__"})
 TEST_FILE_GLOBS = (
-    "test_*.py", "*_test.py", "*_tests.py", "tests.py",
-    "*.test.js", "*.test.cjs", "*.test.mjs", "*.test.ts", "*.spec.js", "*.spec.ts", "*_test.go",
+    "test_*.py",
+    "*_test.py",
+    "*_tests.py",
+    "tests.py",
+    "*.test.js",
+    "*.test.cjs",
+    "*.test.mjs",
+    "*.test.ts",
+    "*.spec.js",
+    "*.spec.ts",
+    "*_test.go",
 )
-RUNNER_CONFIG_FILES = frozenset({"pytest.ini", ".pytest.ini", "pytest.toml", ".pytest.toml", "tox.ini", "noxfile.py"})
+RUNNER_CONFIG_FILES = frozenset(
+    {"pytest.ini", ".pytest.ini", "pytest.toml", ".pytest.toml", "tox.ini", "noxfile.py"}
+)
 RUNNER_CONFIG_GLOBS = ("jest.config.*", "vitest.config.*", ".mocharc*", "karma.conf.*", "ava.config.*")
 CARGO_CONFIGS = frozenset({".cargo/config", ".cargo/config.toml"})
 SECTION_FILES = frozenset({"setup.cfg", "pyproject.toml"})
 STARTUP_MODULES = frozenset({"sitecustomize", "usercustomize"})
-RUNNER_MODULES = frozenset({
-    "pytest", "_pytest", "py", "pluggy", "iniconfig", "nose", "nose2", "coverage", "xdist", "hypothesis",
-})
+RUNNER_MODULES = frozenset(
+    {
+        "pytest",
+        "_pytest",
+        "py",
+        "pluggy",
+        "iniconfig",
+        "nose",
+        "nose2",
+        "coverage",
+        "xdist",
+        "hypothesis",
+    }
+)
 SHADOW_NAMES = RUNNER_MODULES | frozenset(sys.stdlib_module_names)
 IMPORT_ROOTS = ("", "src/")
 
@@ -58,7 +80,7 @@ def _top_level_module(path: str) -> str | None:
     for root in IMPORT_ROOTS:
         if not path.startswith(root):
             continue
-        rest = PurePosixPath(path[len(root):]).parts
+        rest = PurePosixPath(path[len(root) :]).parts
         if len(rest) == 1 and rest[0].endswith(".py"):
             return rest[0][:-3]
         if len(rest) == 2 and rest[1] == "__init__.py":  # a new regular package
@@ -72,7 +94,9 @@ def is_shadowing(path: str) -> bool:
     return module is not None and module in SHADOW_NAMES
 
 
-def classify(path: str, *, created: bool = False, protect: tuple[str, ...] | list[str] = ()) -> InfraKind | None:
+def classify(
+    path: str, *, created: bool = False, protect: tuple[str, ...] | list[str] = ()
+) -> InfraKind | None:
     """The kind of test infrastructure ``path`` is, or None for ordinary code.
 
     ``created`` says the candidate added the path (only new files can shadow modules);
@@ -82,11 +106,19 @@ def classify(path: str, *, created: bool = False, protect: tuple[str, ...] | lis
     name = p.name
     if name == "conftest.py":
         return InfraKind.CONFTEST
-    if name in RUNNER_CONFIG_FILES or path in CARGO_CONFIGS or any(fnmatchcase(name, g) for g in RUNNER_CONFIG_GLOBS):
+    if (
+        name in RUNNER_CONFIG_FILES
+        or path in CARGO_CONFIGS
+        or any(fnmatchcase(name, g) for g in RUNNER_CONFIG_GLOBS)
+    ):
         return InfraKind.RUNNER_CONFIG
     if name in SECTION_FILES:
         return InfraKind.RUNNER_SECTIONS
-    if name.endswith(".pth") or p.stem in STARTUP_MODULES or any(part in STARTUP_MODULES for part in p.parts[:-1]):
+    if (
+        name.endswith(".pth")
+        or p.stem in STARTUP_MODULES
+        or any(part in STARTUP_MODULES for part in p.parts[:-1])
+    ):
         return InfraKind.STARTUP
     if name.endswith((".pyc", ".pyo")) or "__pycache__" in p.parts:
         return InfraKind.BYTECODE
@@ -99,7 +131,17 @@ def classify(path: str, *, created: bool = False, protect: tuple[str, ...] | lis
     return None
 
 
-_HEADER_PREFIXES = ("diff ", "--- ", "+++ ", "*** ", "Index: ", "rename from ", "rename to ", "copy from ", "copy to ")
+_HEADER_PREFIXES = (
+    "diff ",
+    "--- ",
+    "+++ ",
+    "*** ",
+    "Index: ",
+    "rename from ",
+    "rename to ",
+    "copy from ",
+    "copy to ",
+)
 
 
 def _unsafe(path: str) -> bool:

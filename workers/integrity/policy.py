@@ -29,11 +29,11 @@ class IntegrityPolicy(BaseModel):
     )
     allow: list[str] = Field(
         default_factory=list,
-        description="Globs of test-infrastructure paths a legitimate fix may change: kept, flagged 'allowed'.",
+        description="Globs of test-infrastructure paths a fix may legitimately change (kept, flagged).",
     )
     protect: list[str] = Field(
         default_factory=list,
-        description="Globs of more paths to treat as test infrastructure (e.g. the repository's own test runner).",
+        description="Globs of more paths treated as test infrastructure (e.g. the repo's own test runner).",
     )
     trusted: list[str] = Field(
         default_factory=list,

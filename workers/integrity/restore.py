@@ -68,7 +68,9 @@ def snapshot_before(sandbox: Sandbox, workdir: str, timeout: float) -> str:
     """The snapshot taken before the candidate patch: without it nothing can be restored (infra error)."""
     tree = snapshot(sandbox, workdir, timeout)
     if tree is None:
-        raise SandboxError("cannot snapshot the work tree before the candidate patch (git add -A / write-tree)")
+        raise SandboxError(
+            "cannot snapshot the work tree before the candidate patch (git add -A / write-tree)"
+        )
     return tree
 
 
@@ -85,7 +87,8 @@ def changed_paths(
         return found
     res = sandbox.exec(
         ["git", "diff-tree", "-r", "-z", "--name-status", "--no-renames", before, after],
-        timeout=timeout, workdir=workdir,
+        timeout=timeout,
+        workdir=workdir,
     )
     fields = res.output.decode("utf-8", "replace").split("\0")
     for code, path in zip(fields[0::2], fields[1::2], strict=False):
@@ -112,7 +115,9 @@ def _text(res: ExecResult) -> str | None:
 
 def _section_change(sandbox: Sandbox, req: RestoreRequest, path: str) -> str | None:
     """``runner section [x], [y]`` when a runner section of ``path`` differs from before the patch."""
-    old = _text(sandbox.exec(["git", "show", f"{req.before}:{path}"], timeout=req.timeout, workdir=req.workdir))
+    old = _text(
+        sandbox.exec(["git", "show", f"{req.before}:{path}"], timeout=req.timeout, workdir=req.workdir)
+    )
     new = _text(sandbox.exec(["cat", "--", path], timeout=req.timeout, workdir=req.workdir))
     changed = changed_sections(path, old, new)
     return f"{InfraKind.RUNNER_SECTIONS} {', '.join(changed)}" if changed else None

@@ -72,5 +72,9 @@ def changed_sections(name: str, base: str | None, new: str | None) -> list[str]:
     except Unreadable as exc:
         return [f"unreadable: {exc}"[:120]]
     keys = sorted(set(old_s) | set(new_s))
-    return [k for k in keys if json.dumps(old_s.get(k), sort_keys=True, default=str)
-            != json.dumps(new_s.get(k), sort_keys=True, default=str)]
+    return [
+        k
+        for k in keys
+        if json.dumps(old_s.get(k), sort_keys=True, default=str)
+        != json.dumps(new_s.get(k), sort_keys=True, default=str)
+    ]

@@ -119,7 +119,10 @@ def read_node_junit(text: str) -> StatusMap:
 def read_report(evidence: StructuredEvidence) -> tuple[StatusMap, Problem | None]:
     """The report's statuses, or why it cannot be used."""
     if evidence.text is None:
-        return {}, (MISSING, f"the runner wrote no {evidence.kind} report (it did not finish, or exited early)")
+        return {}, (
+            MISSING,
+            f"the runner wrote no {evidence.kind} report (it did not finish, or exited early)",
+        )
     if evidence.truncated:
         return {}, (UNREADABLE, f"the report is larger than {MAX_REPORT_BYTES} bytes")
     if evidence.kind == "junit_node":
@@ -161,7 +164,9 @@ def compare(
     pytest = evidence.kind == "junit_pytest"
     if pytest:
         report = _in_parser_space(parser, report)
-    for listed, is_f2p in [(c, True) for c in instance.fail_to_pass] + [(c, False) for c in instance.pass_to_pass]:
+    for listed, is_f2p in [(c, True) for c in instance.fail_to_pass] + [
+        (c, False) for c in instance.pass_to_pass
+    ]:
         seen = find_case(listed, statuses)
         if seen is None or statuses[seen] not in _PASSING:
             continue  # the buckets already count it as failing (or it is a skipped PASS_TO_PASS test)
@@ -171,5 +176,8 @@ def compare(
                 return NOT_SEEN, f"FAIL_TO_PASS {listed[:120]} passes in the output but is not in the report"
             continue
         if report[key] not in _PASSING and not (not is_f2p and report[key] == TestStatus.SKIPPED):
-            return DISAGREES, f"{listed[:120]} is {statuses[seen]} in the output but {report[key]} in the report"
+            return (
+                DISAGREES,
+                f"{listed[:120]} is {statuses[seen]} in the output but {report[key]} in the report",
+            )
     return None

@@ -85,7 +85,7 @@ def read_node(text: str) -> RunnerSummary | None:
     starts = [i for i, m in enumerate(found) if m.group(1) == "tests"]
     if not starts:
         return None
-    block = found[starts[-1]:]
+    block = found[starts[-1] :]
     counts = {m.group(1): int(m.group(2)) for m in block}
     return RunnerSummary("node", counts, block[0].end())
 

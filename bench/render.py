@@ -1,0 +1,187 @@
+"""The tables of BENCHMARKS.md, from the figures of one ``python -m bench all`` run."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+from typing import Any
+
+
+def table(header: Sequence[str], rows: Sequence[Sequence[Any]]) -> str:
+    lines = ["| " + " | ".join(header) + " |", "|" + "|".join(" --- " for _ in header) + "|"]
+    lines += ["| " + " | ".join(str(c) for c in row) + " |" for row in rows]
+    return "\n".join(lines)
+
+
+def _ok(met: bool) -> str:
+    return "met" if met else "**missed**"
+
+
+def host(h: dict[str, Any], load_end: float) -> str:
+    return (
+        f"Measured {h['date']} on {h['cores']} cores, {h['memory_gib']} GiB ({h['cpu']}, Linux {h['kernel']}), "
+        f"Docker {h['docker']}, Ray {h['ray']}, Python {h['python']}; load average (1 min) "
+        f"{h['load_1m_at_start']} at the start, {load_end:.2f} at the end."
+    )
+
+
+def efficiency(runs: list[dict[str, Any]]) -> str:
+    rows = [
+        (
+            r["sleep_s"],
+            r["items"],
+            r["slots"],
+            r["makespan_s"],
+            r["ideal_makespan_s"],
+            r["sum_test_s"],
+            r["test_phase_median_s"],
+            r["overhead_phases_median_s"],
+            f"**{r['efficiency']:.3f}**",
+            _ok(r["efficiency"] >= r["target"]),
+            ",".join(r["verdicts"]),
+        )
+        for r in runs
+    ]
+    head = (
+        "test sleeps (s)",
+        "items",
+        "slots",
+        "makespan (s)",
+        "sum test / slots (s)",
+        "sum test (s)",
+        "test phase median (s)",
+        "image+start+patch+cleanup median (s)",
+        "efficiency",
+        "target 0.90",
+        "verdicts",
+    )
+    return table(head, rows)
+
+
+def overhead(o: dict[str, Any]) -> str:
+    names = {
+        "image": "image (warm)",
+        "start": "start (create + start)",
+        "patch": "patch (patches, chain, tests)",
+        "cleanup": "cleanup (remove)",
+        "marker": "attempt marker (store)",
+        "bookkeeping": "evaluation bookkeeping",
+        "upload_commit": "log upload + commit (store)",
+        "overhead": "**fixed overhead (all but the test)**",
+        "test": "test command (not overhead)",
+    }
+    rows = [(label, o["median_s"][k], o["p90_s"][k]) for k, label in names.items()]
+    met = o["median_s"]["overhead"] <= o["target_median_overhead_s"]
+    footer = (
+        f"\n\n{o['items']} items, verdicts {', '.join(o['verdicts'])}; target median <= 0.5 s: {_ok(met)}."
+    )
+    return table(("phase", "median (s)", "p90 (s)"), rows) + footer
+
+
+def primitives(p: dict[str, Any]) -> str:
+    rows = [(k, v["median_s"], v["p90_s"]) for k, v in p.items() if isinstance(v, dict)]
+    return table(("primitive", "median (s)", "p90 (s)"), rows) + f"\n\n{p['reps']} repetitions each."
+
+
+def patch_proto(p: dict[str, Any]) -> str:
+    rows = [(k, p[k]["median_s"], p[k]["p90_s"]) for k in ("per-step", "archive+exec", "stdin-exec")]
+    return table(("patch phase", "median (s)", "p90 (s)"), rows) + (
+        f"\n\nSame tree after each variant: {p['same_tree']}; {p['reps']} repetitions."
+    )
+
+
+def scale(points: list[dict[str, Any]]) -> str:
+    rows = [
+        (
+            f"{r['items']:,}",
+            r["plan_s"],
+            r["run_s"],
+            f"**{r['items_per_s']:.0f}**",
+            f"{r['items_per_s_with_plan']:.0f}",
+            f"**{r['driver_peak_rss_mb']:.0f}**",
+            r["aggregate_load_s"],
+            f"**{r['aggregate_reports_s']}**",
+            f"{r['aggregate_peak_rss_mb']:.0f}",
+            r["committed"],
+        )
+        for r in points
+    ]
+    head = (
+        "items",
+        "plan (s)",
+        "run (s)",
+        "items/s",
+        "items/s incl. plan",
+        "driver peak RSS (MiB)",
+        "load results (s)",
+        "write_reports (s)",
+        "peak RSS after reports (MiB)",
+        "committed",
+    )
+    last = points[-1]
+    verdict = (
+        f"\n\nAt {last['items']:,} items (slots {last['slots']}, batch size {last['batch_size']}): "
+        f"items/s >= 500 {_ok(last['items_per_s'] >= 500)}; driver RSS <= 500 MB "
+        f"{_ok(last['driver_peak_rss_mb'] <= 500)}; aggregation <= 10 s {_ok(last['aggregate_reports_s'] <= 10)}."
+    )
+    return table(head, rows) + verdict
+
+
+def reuse(r: dict[str, Any]) -> str:
+    rows = [
+        (
+            "cold (image missing)",
+            r["first_result_cold_s"],
+            r["makespan_cold_s"],
+            ", ".join(r["builds_cold"]),
+            r["verdicts_cold"],
+        ),
+        (
+            "warm",
+            r["first_result_warm_s"],
+            r["makespan_warm_s"],
+            r["builds_warm"] or "none",
+            r["verdicts_warm"],
+        ),
+    ]
+    return table(("run", "first result (s)", "makespan (s)", "layers built", "verdicts"), rows) + (
+        f"\n\n{r['items']} items on {r['slots']} slots sharing one env image: env builds = {r['env_builds']} "
+        f"({_ok(r['env_builds'] == 1)}); build seconds {r['build_seconds']}."
+    )
+
+
+def harness(h: dict[str, Any]) -> str:
+    rows = [
+        ("swebench run_evaluation", h["swebench_wall_s"], h["parallelism"]),
+        ("evalfleet eval", h["evalfleet_wall_s"], h["parallelism"]),
+    ]
+    return table(("harness", "wall (s)", "parallelism"), rows) + (
+        f"\n\n{h['instances']} instances; ratio swebench / evalfleet = **{h['ratio_swebench_over_evalfleet']}**; "
+        f"verdicts agree: **{h['agree']}**; swebench's `docker stop` waits, summed over instances: "
+        f"{h['swebench_docker_stop_s_summed']} s; order: {h['order']}."
+    )
+
+
+def profiles(ps: list[dict[str, Any]], n: int = 6) -> str:
+    out = []
+    for p in ps:
+        top = "; ".join(f"{name} {share:.0%}" for name, share in p["self"][:n])
+        out.append(f"- `{p['target']}` ({p['samples']} samples): {top}")
+    return "\n".join(out)
+
+
+def figures(h: dict[str, Any], done: dict[str, Any], *, load_end: float) -> str:
+    parts = [host(h, load_end)]
+    sections: list[tuple[str, str, Callable[[Any], str]]] = [
+        ("Efficiency", "efficiency", efficiency),
+        ("Fixed per-item overhead", "overhead", overhead),
+        ("Sandbox primitives", "primitives", primitives),
+        ("Patch phase prototype", "patch-proto", patch_proto),
+        ("Control-plane scale", "scale", scale),
+        ("Image reuse", "reuse", reuse),
+        ("Side by side with the official harness", "harness", harness),
+        ("Profiles (self time)", "profile", profiles),
+    ]
+    for title, key, fn in sections:
+        if key in done:
+            parts.append(f"### {title}\n\n{fn(done[key])}")
+    return "\n\n".join(parts) + "\n"
