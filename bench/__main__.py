@@ -90,6 +90,18 @@ def _profile_target(a: argparse.Namespace) -> Any:
     return None
 
 
+def _fixes(a: argparse.Namespace) -> Any:
+    from bench import fixes
+
+    return fixes.run(a.store, baseline=a.baseline, workdir=a.workdir)
+
+
+def _render(a: argparse.Namespace) -> Any:
+    from bench import suite
+
+    return suite.render_saved(a.out)
+
+
 def _all(a: argparse.Namespace) -> Any:
     from bench import suite
 
@@ -146,6 +158,10 @@ def parser() -> argparse.ArgumentParser:
     sp = add("profile-target", _profile_target, "(internal) what a profiled child runs")
     sp.add_argument("target", choices=["driver", "task", "fill", "aggregate", "overhead"])
     sp.add_argument("--store", type=Path, default=None)
+    sp = add("fixes", _fixes, "control-plane fixes: baseline commit vs working tree")
+    sp.add_argument("--store", type=Path, required=True, help="A file store holding one committed sweep.")
+    sp.add_argument("--baseline", default="HEAD", help="Commit to compare with (git archive).")
+    add("render", _render, "the tables of BENCHMARKS.md from the saved results")
     sp = add("all", _all, "every figure of BENCHMARKS.md")
     sp.add_argument("--sizes", type=_sizes, default=[1000, 10000, 100000])
     return p
@@ -158,6 +174,9 @@ def main(argv: list[str] | None = None) -> int:
         print(json.dumps(value))
         return 0
     if args.name == "profile-target":
+        return 0
+    if args.name == "render":
+        print(value)
         return 0
     if args.name != "all":
         path = results.save(args.out, args.name, value)

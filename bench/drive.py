@@ -15,7 +15,7 @@ from orchestrator.commit import committed_keys
 from orchestrator.config import SweepConfig, validate_config
 from orchestrator.execute import eval_settings, store_for, write_manifest
 from orchestrator.plan import Plan
-from orchestrator.scheduler import init_ray, run_items
+from orchestrator.scheduler import init_ray, reap_cluster, run_items
 from orchestrator.sweep import plan_sweep
 from workers.evaluate import EvalSettings
 
@@ -101,4 +101,5 @@ def run_sweep(
         run.done_at.append(time.time())
         run.verdicts[summary.verdict] += 1
     run.finished = time.time()
+    reap_cluster(plan.sweep_id)  # as execute_sweep does: nothing of the sweep runs any more
     return run

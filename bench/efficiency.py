@@ -56,6 +56,8 @@ def run(items: int = 64, slots: int = 8, sleep_s: float = 5.0, workdir: Path | N
         "overhead_phases_p90_s": round(p90(overhead), 3),
         "first_result_s": round(sweep.first_result_s, 2),
         "machine_cpu_s_per_item": round(cpu_s / items, 2),
-        "cpu_bound_efficiency": round(min(1.0, (os.cpu_count() or 1) * median(test_s) / (slots * cpu_s / items)), 3),
+        "cpu_bound_efficiency": round(
+            min(1.0, (os.cpu_count() or 1) * median(test_s) / (slots * cpu_s / items)), 3
+        ),
         "target": 0.90,
     }

@@ -126,6 +126,35 @@ def scale(points: list[dict[str, Any]]) -> str:
     return table(head, rows) + verdict
 
 
+def batching(single: list[dict[str, Any]], batched: list[dict[str, Any]]) -> str:
+    rows = [
+        (
+            r["batch_size"],
+            f"{r['items']:,}",
+            r["slots"],
+            r["run_s"],
+            f"**{r['items_per_s']:.0f}**",
+            f"{r['driver_peak_rss_mb']:.0f}",
+        )
+        for r in (*single, *(b for b in batched if b["items"] == single[0]["items"]))
+    ]
+    return table(("batch size", "items", "slots", "run (s)", "items/s", "driver peak RSS (MiB)"), rows)
+
+
+def fixes(f: dict[str, Any]) -> str:
+    rows = [
+        (step, v["baseline"], v["current"], f"{v['baseline'] / v['current']:.1f}x" if v["current"] else "-")
+        for step, v in f["seconds"].items()
+    ]
+    head = (
+        f"step ({f['results']:,} results / {f['planned']:,} items)",
+        f"{f['baseline']} (s)",
+        "now (s)",
+        "speed-up",
+    )
+    return table(head, rows) + f"\n\nMedians of {f['reps']} alternating runs on the same store and dataset."
+
+
 def reuse(r: dict[str, Any]) -> str:
     rows = [
         (
@@ -161,8 +190,9 @@ def harness(h: dict[str, Any]) -> str:
     )
 
 
-def profiles(ps: list[dict[str, Any]], n: int = 6) -> str:
+def profiles(ps: list[dict[str, Any]] | dict[str, Any], n: int = 6) -> str:
     out = []
+    ps = [ps] if isinstance(ps, dict) else ps
     for p in ps:
         top = "; ".join(f"{name} {share:.0%}" for name, share in p["self"][:n])
         out.append(f"- `{p['target']}` ({p['samples']} samples): {top}")
@@ -184,4 +214,10 @@ def figures(h: dict[str, Any], done: dict[str, Any], *, load_end: float) -> str:
     for title, key, fn in sections:
         if key in done:
             parts.append(f"### {title}\n\n{fn(done[key])}")
+        if key == "scale" and "scale-batch1" in done and "scale" in done:
+            parts.append(
+                f"### Batching (same run, 10,000 items)\n\n{batching(done['scale-batch1'], done['scale'])}"
+            )
+        if key == "scale" and "fixes" in done:
+            parts.append(f"### Control-plane fixes, before and after\n\n{fixes(done['fixes'])}")
     return "\n\n".join(parts) + "\n"

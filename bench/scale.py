@@ -80,6 +80,7 @@ def point(
         "aggregate_load_s": round(load_s, 2),
         "aggregate_reports_s": round(report_s, 2),
         "aggregate_peak_rss_mb": round(peak_rss_mb(), 1),
+        "store": str(root / "store"),
     }
 
 

@@ -6,7 +6,9 @@ BENCHMARKS.md are written to ``{out}/figures.md`` and printed.
 
 from __future__ import annotations
 
+import shutil
 import sys
+import tempfile
 import time
 from collections.abc import Callable
 from pathlib import Path
@@ -15,9 +17,13 @@ from typing import Any
 from bench import render, results
 from bench.measure import load_1m, machine
 
+BASELINE = "a4e9b97"  # the last commit before the control-plane fixes of BENCHMARKS.md
 
-def _steps(workdir: Path | None, sizes: list[int], out_dir: Path) -> list[tuple[str, Callable[[], Any]]]:
-    from bench import efficiency, harness, overhead, patchproto, primitives, profile, reuse, scale
+
+def _steps(
+    workdir: Path, sizes: list[int], out_dir: Path, done: dict[str, Any]
+) -> list[tuple[str, Callable[[], Any]]]:
+    from bench import efficiency, fixes, harness, overhead, patchproto, primitives, profile, reuse, scale
 
     return [
         ("primitives", lambda: primitives.run(patchproto.warm_image(workdir))),
@@ -27,14 +33,25 @@ def _steps(workdir: Path | None, sizes: list[int], out_dir: Path) -> list[tuple[
         ("reuse", lambda: reuse.run(workdir=workdir)),
         ("harness", lambda: harness.run(workdir=workdir)),
         ("scale", lambda: scale.run(sizes, slots=4, batch_size=100, workdir=workdir)),
+        ("scale-batch1", lambda: scale.run([10_000], slots=4, batch_size=1, workdir=workdir)),
+        ("fixes", lambda: fixes.run(Path(done["scale"][-1]["store"]), baseline=BASELINE, workdir=workdir)),
         ("profile", lambda: [profile.run(t, out_dir=out_dir, workdir=workdir) for t in profile.TARGETS]),
     ]
 
 
 def run(*, out_dir: Path, workdir: Path | None, sizes: list[int]) -> dict[str, Any]:
+    """Every benchmark; their scratch files (stores of up to 100k items, ~2 GB) are removed at the end."""
+    scratch = Path(tempfile.mkdtemp(prefix="evalfleet-bench-", dir=workdir))
+    try:
+        return _run(out_dir, scratch, sizes)
+    finally:
+        shutil.rmtree(scratch, ignore_errors=True)
+
+
+def _run(out_dir: Path, workdir: Path, sizes: list[int]) -> dict[str, Any]:
     host = machine()
     done: dict[str, Any] = {}
-    for name, step in _steps(workdir, sizes, out_dir):
+    for name, step in _steps(workdir, sizes, out_dir, done):
         t0 = time.perf_counter()
         print(f"bench: {name} (load {load_1m():.2f}) ...", file=sys.stderr, flush=True)
         done[name] = step()
@@ -44,3 +61,29 @@ def run(*, out_dir: Path, workdir: Path | None, sizes: list[int]) -> dict[str, A
     (out_dir / "figures.md").write_text(text, encoding="utf-8")
     print(text)
     return done
+
+
+NAMES = (
+    "primitives",
+    "patch-proto",
+    "overhead",
+    "efficiency",
+    "reuse",
+    "harness",
+    "scale",
+    "scale-batch1",
+    "fixes",
+    "profile",
+)
+
+
+def render_saved(out_dir: Path) -> str:
+    """figures.md again from the saved results (e.g. after re-running one benchmark)."""
+    saved = {name: rec for name in NAMES if (rec := results.load(out_dir, name)) is not None}
+    if not saved:
+        raise SystemExit(f"no results in {out_dir}: run python -m bench all")
+    host = next(iter(saved.values()))["machine"]
+    load_end = max(rec["load_1m_at_end"] for rec in saved.values())
+    text = render.figures(host, {k: v["figures"] for k, v in saved.items()}, load_end=load_end)
+    (out_dir / "figures.md").write_text(text, encoding="utf-8")
+    return text

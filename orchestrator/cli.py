@@ -51,27 +51,44 @@ def run(
 
 @app.command(name="eval")
 def eval_(
-    dataset: Annotated[str, typer.Option("--dataset", "-d", help="Dataset file (.json/.jsonl/.parquet) or HF name.")],
-    predictions: Annotated[Path, typer.Option("--predictions", "-p", help="Predictions (JSON list/dict or JSONL).")],
+    dataset: Annotated[
+        str, typer.Option("--dataset", "-d", help="Dataset file (.json/.jsonl/.parquet) or HF name.")
+    ],
+    predictions: Annotated[
+        Path, typer.Option("--predictions", "-p", help="Predictions (JSON list/dict or JSONL).")
+    ],
     split: Annotated[str, typer.Option(help="Split, for a Hugging Face dataset.")] = "test",
-    run_id: Annotated[str, typer.Option("--run-id", help="Name of this evaluation (SWE-bench's run_id).")] = "eval",
+    run_id: Annotated[
+        str, typer.Option("--run-id", help="Name of this evaluation (SWE-bench's run_id).")
+    ] = "eval",
     instance_ids: Annotated[
         list[str] | None, typer.Option("--instance-id", "-i", help="Only these instances (repeatable).")
     ] = None,
     repo: Annotated[
-        list[str] | None, typer.Option("--repo", help="Local source of a repository: NAME=PATH|BUNDLE (repeatable).")
+        list[str] | None,
+        typer.Option("--repo", help="Local source of a repository: NAME=PATH|BUNDLE (repeatable)."),
     ] = None,
     specs: Annotated[list[str] | None, typer.Option("--specs", help="Spec directory (repeatable).")] = None,
     store: StoreOpt = None,
     set_: SetOpt = None,
-    dry_run: Annotated[bool, typer.Option("--dry-run", help="Validate inputs and print the plan; run nothing.")] = False,
+    dry_run: Annotated[
+        bool, typer.Option("--dry-run", help="Validate inputs and print the plan; run nothing.")
+    ] = False,
 ) -> None:
     """Evaluate predictions on a dataset: a drop-in for the official harness's run_evaluation."""
     from orchestrator.commands.run import eval_command
 
     eval_command(
-        dataset=dataset, predictions=predictions, split=split, run_id=run_id, instance_ids=instance_ids or [],
-        repos=repo or [], specs=specs or [], store=store, overrides=set_ or [], dry_run=dry_run,
+        dataset=dataset,
+        predictions=predictions,
+        split=split,
+        run_id=run_id,
+        instance_ids=instance_ids or [],
+        repos=repo or [],
+        specs=specs or [],
+        store=store,
+        overrides=set_ or [],
+        dry_run=dry_run,
     )
 
 
@@ -135,7 +152,8 @@ def regrade(
     sweep: Annotated[str | None, typer.Argument(help="Sweep id to re-grade from its stored logs.")] = None,
     dataset: Annotated[str | None, typer.Option("--dataset", help="Dataset, to grade external logs.")] = None,
     logs: Annotated[
-        Path | None, typer.Option("--logs", help="Directory of external logs: DIR/<instance_id>/test_output.txt.")
+        Path | None,
+        typer.Option("--logs", help="Directory of external logs: DIR/<instance_id>/test_output.txt."),
     ] = None,
     specs: Annotated[list[str] | None, typer.Option("--specs", help="Spec directory (repeatable).")] = None,
     store: StoreOpt = None,

@@ -79,6 +79,9 @@ def commit_result(store: ResultStore, result: Result, outdir: Path, prior: list[
 def committed_keys(store: ResultStore, sweep_id: str) -> set[str]:
     """Keys whose result.json exists: what a resumed sweep does not plan again."""
     prefix = SweepPaths(sweep_id).items
+    keys_named = getattr(store, "keys_named", None)  # a file store lists one level, not every attempt's logs
+    if keys_named is not None:
+        return {k[len(prefix):].split("/", 1)[0] for k in keys_named(prefix, "result.json")}
     return {
         k[len(prefix):].split("/", 1)[0]
         for k in store.list(prefix)

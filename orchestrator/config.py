@@ -22,7 +22,9 @@ class DatasetConfig(_Strict):
     """Where instances come from."""
 
     path: str | None = Field(default=None, description="Local dataset file (.json, .jsonl or .parquet).")
-    hf_name: str | None = Field(default=None, description="Hugging Face dataset name, e.g. 'SWE-bench/SWE-bench_Verified'.")
+    hf_name: str | None = Field(
+        default=None, description="Hugging Face dataset name, e.g. 'SWE-bench/SWE-bench_Verified'."
+    )
     split: str = Field(default="test", description="Hugging Face split.")
     revision: str | None = Field(default=None, description="Hugging Face revision (commit or tag) to pin.")
     adapter: str = Field(default="swebench", description="Dataset adapter: how rows become instances.")
@@ -35,7 +37,9 @@ class DatasetConfig(_Strict):
     @model_validator(mode="after")
     def _one_source(self) -> DatasetConfig:
         if (self.path is None) == (self.hf_name is None):
-            raise ValueError("give exactly one of 'path' (a local file) or 'hf_name' (a Hugging Face dataset)")
+            raise ValueError(
+                "give exactly one of 'path' (a local file) or 'hf_name' (a Hugging Face dataset)"
+            )
         return self
 
 
@@ -45,7 +49,9 @@ class RunConfig(_Strict):
     name: str | None = Field(
         default=None, description="Run name; defaults to model_name_or_path of the predictions."
     )
-    predictions: str | None = Field(default=None, description="Predictions file (JSON list, JSON dict or JSONL).")
+    predictions: str | None = Field(
+        default=None, description="Predictions file (JSON list, JSON dict or JSONL)."
+    )
     gold: bool = Field(default=False, description="Use the dataset's gold patches as candidates.")
     empty: bool = Field(default=False, description="Use empty patches as candidates (a baseline).")
     model: str | None = Field(default=None, description="Model label (metadata for comparisons).")
@@ -89,9 +95,13 @@ class ExecutionConfig(_Strict):
     sandbox_slots: int | None = Field(
         default=None, ge=1, description="Sandboxes per node; default: CPU cores of the node."
     )
-    max_in_flight_factor: float = Field(default=2.0, ge=1.0, description="Ray tasks in flight per sandbox slot.")
+    max_in_flight_factor: float = Field(
+        default=2.0, ge=1.0, description="Ray tasks in flight per sandbox slot."
+    )
     batch_size: int = Field(
-        default=1, ge=1, le=10_000,
+        default=1,
+        ge=1,
+        le=10_000,
         description="Items per Ray task, evaluated one after another on its slot. 1 suits real evaluations "
         "(seconds each); raise it only for items far shorter than Ray's per-task cost (a few ms).",
     )
@@ -123,11 +133,13 @@ class ImagesConfig(_Strict):
     pip_trusted_hosts: list[str] = Field(default_factory=list, description="pip trusted hosts.")
     apt_mirror: str | None = Field(default=None, description="Debian mirror for base images and packages.")
     pull_template: str | None = Field(
-        default=None, description="Prebuilt image name template, e.g. 'swebench/sweb.eval.x86_64.{instance_id}'."
+        default=None,
+        description="Prebuilt image name template, e.g. 'swebench/sweb.eval.x86_64.{instance_id}'.",
     )
     build_timeout_s: float | None = Field(default=None, gt=0, description="Override spec build timeouts.")
     pull_base: bool = Field(
-        default=False, description="Pull base images from a registry (registry_prefix) instead of debootstrap."
+        default=False,
+        description="Pull base images from a registry (registry_prefix) instead of debootstrap.",
     )
     registry_prefix: str = Field(
         default="", description="Registry prefix of base pulls, e.g. 'mirror.local:5000/library/'."
@@ -141,14 +153,18 @@ class StoreConfig(_Strict):
     """Where results go."""
 
     url: str = Field(default="file://./results", description="'file://DIR' or 's3://BUCKET/PREFIX'.")
-    endpoint_url: str | None = Field(default=None, description="S3 endpoint (e.g. a local SeaweedFS or MinIO).")
+    endpoint_url: str | None = Field(
+        default=None, description="S3 endpoint (e.g. a local SeaweedFS or MinIO)."
+    )
     region: str | None = Field(default=None, description="S3 region.")
 
 
 class RayConfig(_Strict):
     """Which Ray cluster runs the sweep."""
 
-    address: str | None = Field(default=None, description="Existing cluster ('auto' or host:port); default local.")
+    address: str | None = Field(
+        default=None, description="Existing cluster ('auto' or host:port); default local."
+    )
     num_cpus: int | None = Field(default=None, ge=1, description="CPUs of the embedded local Ray.")
 
 
@@ -199,7 +215,8 @@ def load_config(path: Path, overrides: Sequence[str] = ()) -> SweepConfig:
         raise ConfigError(f"invalid YAML: {problem}", source=source, line=line) from None
     if not isinstance(raw, dict):
         raise ConfigError(
-            f"expected a mapping at the top level, got {type(raw).__name__}", source=source,
+            f"expected a mapping at the top level, got {type(raw).__name__}",
+            source=source,
             fix="see configs/demo.yaml for the layout",
         )
     for item in overrides:
@@ -240,7 +257,9 @@ def apply_override(raw: dict[str, Any], item: str) -> None:
     """Apply one ``a.b.c=value`` override in place; the value is parsed as YAML (``3``, ``true``, ``[1,2]``)."""
     key, sep, value_text = item.partition("=")
     if not sep or not key.strip():
-        raise ConfigError(f"bad override {item!r}", source="--set", fix="write KEY.PATH=VALUE, e.g. repeats=3")
+        raise ConfigError(
+            f"bad override {item!r}", source="--set", fix="write KEY.PATH=VALUE, e.g. repeats=3"
+        )
     try:
         value = yaml.safe_load(value_text)
     except yaml.YAMLError:
@@ -252,7 +271,8 @@ def apply_override(raw: dict[str, Any], item: str) -> None:
         if isinstance(node, list):
             if not part.isdigit() or int(part) >= len(node):
                 raise ConfigError(
-                    f"index {part!r} out of range (list has {len(node)} items)", source="--set",
+                    f"index {part!r} out of range (list has {len(node)} items)",
+                    source="--set",
                     field=".".join(parts[: i + 1]),
                 )
             idx = int(part)

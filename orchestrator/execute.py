@@ -32,17 +32,24 @@ console = make_console(stderr=True)
 def eval_settings(config: SweepConfig) -> EvalSettings:
     img = config.images
     options: dict[str, object] = {
-        k: v for k, v in {
-            "ca_bundle": img.ca_bundle, "pip_index_url": img.pip_index_url,
+        k: v
+        for k, v in {
+            "ca_bundle": img.ca_bundle,
+            "pip_index_url": img.pip_index_url,
             "pip_extra_index_urls": img.pip_extra_index_urls or None,
-            "pip_trusted_hosts": img.pip_trusted_hosts or None, "apt_mirror": img.apt_mirror,
-            "pull_template": img.pull_template, "build_timeout_s": img.build_timeout_s,
-            "pull_base": img.pull_base, "registry_prefix": img.registry_prefix,
+            "pip_trusted_hosts": img.pip_trusted_hosts or None,
+            "apt_mirror": img.apt_mirror,
+            "pull_template": img.pull_template,
+            "build_timeout_s": img.build_timeout_s,
+            "pull_base": img.pull_base,
+            "registry_prefix": img.registry_prefix,
             "on_missing_prebuilt": img.on_missing_prebuilt,
-        }.items() if v is not None
+        }.items()
+        if v is not None
     }
     return EvalSettings(
-        backend=config.execution.backend, images=ImageOptions.model_validate(options),
+        backend=config.execution.backend,
+        images=ImageOptions.model_validate(options),
         max_attempts=config.execution.max_attempts,
     )
 
@@ -77,7 +84,8 @@ def write_manifest(store: ResultStore, config: SweepConfig, plan: Plan) -> None:
     if sorted(existing.get("planned_keys", [])) != keys:
         raise ConfigError(
             f"sweep {plan.sweep_id} exists in {store.url} with a different plan",
-            source="--resume", fix="resume it with the config it was started with, or start a new sweep",
+            source="--resume",
+            fix="resume it with the config it was started with, or start a new sweep",
         )
 
 
@@ -104,10 +112,13 @@ def execute_sweep(config: SweepConfig, plan: Plan, *, resume: bool) -> None:
 def _run(config: SweepConfig, plan: Plan, todo: Plan, done: int) -> None:
     from orchestrator.scheduler import init_ray, reap_cluster, run_items
 
-    slots = init_ray(config.ray.address, sandbox_slots=config.execution.sandbox_slots, num_cpus=config.ray.num_cpus)
+    slots = init_ray(
+        config.ray.address, sandbox_slots=config.execution.sandbox_slots, num_cpus=config.ray.num_cpus
+    )
     if slots < 1:
         raise ConfigError(
-            "the Ray cluster advertises no 'sandbox' slots", field="ray.address",
+            "the Ray cluster advertises no 'sandbox' slots",
+            field="ray.address",
             fix="start nodes with --resources='{\"sandbox\": N}'",
         )
     settings = eval_settings(config)
@@ -116,7 +127,11 @@ def _run(config: SweepConfig, plan: Plan, todo: Plan, done: int) -> None:
     try:
         with SweepProgress(len(plan.items), done=done, console=console) as progress:
             for summary in run_items(
-                todo.items, settings, config.store, slots=slots, window_factor=config.execution.max_in_flight_factor,
+                todo.items,
+                settings,
+                config.store,
+                slots=slots,
+                window_factor=config.execution.max_in_flight_factor,
                 batch_size=config.execution.batch_size,
             ):
                 progress.advance(summary.verdict)
@@ -124,7 +139,9 @@ def _run(config: SweepConfig, plan: Plan, todo: Plan, done: int) -> None:
         console.print("interrupted: cancelling tasks and removing this sweep's sandboxes")
         time.sleep(1.0)  # let cancelled workers exit before reaping what they started
         reap_cluster(plan.sweep_id)
-        console.print(f"committed results are kept; continue with: evalfleet run ... --resume {plan.sweep_id}")
+        console.print(
+            f"committed results are kept; continue with: evalfleet run ... --resume {plan.sweep_id}"
+        )
         raise
     reap_cluster(plan.sweep_id)  # nothing of this sweep runs any more: leftovers are garbage
 

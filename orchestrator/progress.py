@@ -19,8 +19,14 @@ from rich.progress import (
 from orchestrator.console import make_console
 from workers.models import VERDICTS
 
-_SHORT = {"resolved": "res", "unresolved": "unres", "patch_failed": "nopatch", "empty_patch": "empty",
-          "timeout": "timeout", "error": "error"}
+_SHORT = {
+    "resolved": "res",
+    "unresolved": "unres",
+    "patch_failed": "nopatch",
+    "empty_patch": "empty",
+    "timeout": "timeout",
+    "error": "error",
+}
 
 
 class SweepProgress:
@@ -30,9 +36,17 @@ class SweepProgress:
         self.tallies: Counter[str] = Counter()
         self.console = console or make_console(stderr=True)
         self._progress = Progress(
-            TextColumn("[bold]eval"), BarColumn(), MofNCompleteColumn(), TextColumn("{task.fields[rate]}"),
-            TimeElapsedColumn(), TextColumn("ETA"), TimeRemainingColumn(), TextColumn("{task.fields[tallies]}"),
-            console=self.console, transient=False, refresh_per_second=4,
+            TextColumn("[bold]eval"),
+            BarColumn(),
+            MofNCompleteColumn(),
+            TextColumn("{task.fields[rate]}"),
+            TimeElapsedColumn(),
+            TextColumn("ETA"),
+            TimeRemainingColumn(),
+            TextColumn("{task.fields[tallies]}"),
+            console=self.console,
+            transient=False,
+            refresh_per_second=4,
         )
         self._task: TaskID = self._progress.add_task("eval", total=total, completed=done, rate="", tallies="")
 

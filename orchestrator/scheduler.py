@@ -137,14 +137,15 @@ def init_ray(address: str | None, *, sandbox_slots: int | None, num_cpus: int | 
     import ray
 
     if not ray.is_initialized():
-        env = {"env_vars": {"RAY_DEDUP_LOGS": "0"}}
+        # No runtime_env: worker logs never reach the driver (log_to_driver=False), and a runtime_env
+        # routes every worker start through Ray's runtime-env agent (1-2 s before the first task runs).
         if address:
-            ray.init(address=address, runtime_env=env, log_to_driver=False, logging_level=logging.WARNING)
+            ray.init(address=address, log_to_driver=False, logging_level=logging.WARNING)
         else:
             slots = sandbox_slots or os.cpu_count() or 1
             ray.init(  # "local": never join a cluster that happens to run on this machine
                 address="local", num_cpus=num_cpus or max(os.cpu_count() or 1, slots), resources={"sandbox": slots},
-                include_dashboard=False, log_to_driver=False, logging_level=logging.WARNING, runtime_env=env,
+                include_dashboard=False, log_to_driver=False, logging_level=logging.WARNING,
             )
     total = ray.cluster_resources().get("sandbox", 0)
     return int(total)

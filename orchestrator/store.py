@@ -128,11 +128,19 @@ class FileStore:
         return tmp
 
     def get(self, key: str) -> bytes | None:
-        try:
-            with open(self._file(key), "rb") as fh:
-                return fh.read()
-        except (FileNotFoundError, IsADirectoryError, NotADirectoryError):  # no object under this key
+        try:  # plain fds: a buffered file object costs more than reading a result.json
+            fd = os.open(self._file(key), os.O_RDONLY)
+        except (FileNotFoundError, NotADirectoryError):  # no object under this key
             return None
+        try:
+            chunks = []
+            while chunk := os.read(fd, 1 << 20):
+                chunks.append(chunk)
+            return b"".join(chunks)
+        except IsADirectoryError:  # a prefix, not an object
+            return None
+        finally:
+            os.close(fd)
 
     def exists(self, key: str) -> bool:
         return os.path.isfile(self._file(key))
@@ -151,6 +159,18 @@ class FileStore:
             for name in files:
                 if f"{rel}{name}".startswith(prefix) and not _is_temp(name):
                     yield f"{rel}{name}"
+
+    def keys_named(self, prefix: str, name: str) -> Iterator[str]:
+        """Keys ``{prefix}{child}/{name}`` that exist, one level below ``prefix`` (which ends in "/"):
+        e.g. every item's result.json without walking the attempt directories beside them."""
+        try:
+            entries = os.scandir(self._file(prefix.rstrip("/")))
+        except (FileNotFoundError, NotADirectoryError):
+            return
+        with entries:
+            for entry in entries:
+                if entry.is_dir(follow_symlinks=False) and os.path.isfile(f"{entry.path}/{name}"):
+                    yield f"{prefix}{entry.name}/{name}"
 
     def delete(self, key: str) -> None:
         with contextlib.suppress(FileNotFoundError, IsADirectoryError, NotADirectoryError):  # a no-op, as on S3

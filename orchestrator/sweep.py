@@ -15,13 +15,17 @@ from workers.spec import RepoSource, SpecCatalog
 def load_dataset(config: SweepConfig) -> tuple[list[Instance], list[Instance]]:
     """All instances of the dataset, and those the config selects."""
     ds = config.dataset
-    instances = load_instances(ds.path, hf_name=ds.hf_name, split=ds.split, revision=ds.revision, adapter=ds.adapter)
+    instances = load_instances(
+        ds.path, hf_name=ds.hf_name, split=ds.split, revision=ds.revision, adapter=ds.adapter
+    )
     exclude = list(ds.exclude) + (read_exclude_file(ds.exclude_file) if ds.exclude_file else [])
     chosen = select_instances(instances, ds.instances, exclude)
     if not chosen:
         raise ConfigError(
             f"no instance left after filtering ({len(instances)} in the dataset)",
-            source="config", field="dataset.instances", fix="check the include/exclude patterns",
+            source="config",
+            field="dataset.instances",
+            fix="check the include/exclude patterns",
         )
     return instances, chosen
 
@@ -50,7 +54,9 @@ def load_candidates(
             if origin.setdefault(cand.run, index) != index:
                 raise ConfigError(
                     f"run {cand.run!r} comes from runs.{origin[cand.run]} and runs.{index}",
-                    source="config", field=f"runs.{index}.name", fix="give each run a distinct 'name'",
+                    source="config",
+                    field=f"runs.{index}.name",
+                    fix="give each run a distinct 'name'",
                 )
             if meta:
                 cand = cand.model_copy(update={"metadata": {**meta, **cand.metadata}})

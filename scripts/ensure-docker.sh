@@ -26,7 +26,8 @@ if [ "$(id -u)" != 0 ]; then
 fi
 
 say "starting dockerd (log: /var/log/evalfleet-dockerd.log)"
-nohup dockerd >/var/log/evalfleet-dockerd.log 2>&1 &
+# its own session: the engine must outlive the shell, make or test run that started it
+setsid nohup dockerd >/var/log/evalfleet-dockerd.log 2>&1 < /dev/null &
 for _ in $(seq 1 60); do
   if answers; then say "Docker engine is up"; exit 0; fi
   sleep 1

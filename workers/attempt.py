@@ -73,7 +73,10 @@ def run_attempt(item: WorkItem, settings: EvalSettings, attempt_dir: Path, n: in
         image = ensure_instance_image(item.instance, spec, item.repo_source, settings.images)
     run_log.append(f"image {image.tag} ({image.digest})")
     config = SandboxConfig(
-        image=image.tag, limits=item.limits, network=spec.test_network, workdir=spec.workdir,
+        image=image.tag,
+        limits=item.limits,
+        network=spec.test_network,
+        workdir=spec.workdir,
         labels=item_labels(item.sweep_id, item.key, n),
     )
     backend = get_backend(settings.backend)
@@ -93,8 +96,12 @@ def run_attempt(item: WorkItem, settings: EvalSettings, attempt_dir: Path, n: in
 
 
 def _in_sandbox(
-    item: WorkItem, settings: EvalSettings, sandbox: Sandbox, attempt_dir: Path,
-    phases: dict[str, float], run_log: list[str],
+    item: WorkItem,
+    settings: EvalSettings,
+    sandbox: Sandbox,
+    attempt_dir: Path,
+    phases: dict[str, float],
+    run_log: list[str],
 ) -> AttemptOutcome:
     script = make_eval_script(item.instance, item.spec, item.seed)
     (attempt_dir / FILES.eval_script).write_text(script.record(), encoding="utf-8")
@@ -124,7 +131,8 @@ def _patch(item: WorkItem, sandbox: Sandbox, run_log: list[str]) -> Prepared | A
     if unsafe:
         shown = ", ".join(unsafe[:3])
         return AttemptOutcome(
-            verdict="patch_failed", flags=[integrity_flags.refused("unsafe path", shown)],
+            verdict="patch_failed",
+            flags=[integrity_flags.refused("unsafe path", shown)],
             reason=f"refused: the patch names paths inside .git or outside the repository ({shown})",
         )
     timeout = spec.timeouts.patch
@@ -148,8 +156,11 @@ def _patch(item: WorkItem, sandbox: Sandbox, run_log: list[str]) -> Prepared | A
     flags += infra.flags + suspicious_flags(patch, spec.integrity, restored_paths, set(infra.kept))
     if not infra.ok or restored.returncode != 0 or tp.returncode != 0:
         return AttemptOutcome(
-            verdict="error", reason="the test patch did not apply after the candidate patch",
-            patch_applied=True, patch_method=applied.method, flags=flags,
+            verdict="error",
+            reason="the test patch did not apply after the candidate patch",
+            patch_applied=True,
+            patch_method=applied.method,
+            flags=flags,
         )
     return Prepared(method=applied.method, flags=flags)
 
@@ -158,7 +169,8 @@ def suspicious_flags(patch: str, policy: IntegrityPolicy, restored: set[str], ke
     """The static detector's flags, leaving out restored paths (their content never ran) and, for kept
     ones, the finding that they are test infrastructure (their ``allowed`` flag says so already)."""
     found = [
-        f.flag for f in scan_patch(patch, policy)
+        f.flag
+        for f in scan_patch(patch, policy)
         if f.path not in restored and not (f.path in kept and f.rule == "test-infrastructure")
     ]
     return list(dict.fromkeys(found))
@@ -186,7 +198,8 @@ def _run_tests(
     (attempt_dir / FILES.test_output).write_text(raw, encoding="utf-8")
     if res.timed_out:
         return AttemptOutcome(
-            verdict="timeout", reason=f"tests exceeded the {limit:g} s wall-clock limit; sandbox killed",
+            verdict="timeout",
+            reason=f"tests exceeded the {limit:g} s wall-clock limit; sandbox killed",
             test_exit_code=None,
         )
     graded = grade_own_log(inst, spec.parser, raw, script.nonce, exit_code)
@@ -197,6 +210,9 @@ def _run_tests(
         reason = f"{reason}; output cut to {item.limits.output_bytes} bytes of {res.output_bytes_total}"
     verdict: Verdict = "resolved" if graded.resolved else "unresolved"
     return AttemptOutcome(
-        verdict=verdict, reason=reason, tests_status=graded.tests_status, test_exit_code=exit_code,
+        verdict=verdict,
+        reason=reason,
+        tests_status=graded.tests_status,
+        test_exit_code=exit_code,
         flags=list(graded.flags),
     )

@@ -73,7 +73,9 @@ def evaluate(
         except EvalfleetError as exc:
             info = error_info(exc)
             records.append(_attempt(n, t0, None, info, {}))
-            log.warning("attempt failed", item=item.key, attempt=n, error=info.message, retryable=exc.retryable)
+            log.warning(
+                "attempt failed", item=item.key, attempt=n, error=info.message, retryable=exc.retryable
+            )
             with (attempt_dir / FILES.run_log).open("a", encoding="utf-8") as fh:
                 fh.write(f"{info.error_class} in {info.phase}: {info.message}\n")
             if not exc.retryable or n == last:
@@ -88,15 +90,24 @@ def evaluate(
 def error_info(exc: EvalfleetError) -> ErrorInfo:
     message = str(exc).splitlines()[0][:500] if str(exc) else ""
     return ErrorInfo(
-        error_class=type(exc).__name__, message=message, phase=getattr(exc, "phase", "unknown"),
+        error_class=type(exc).__name__,
+        message=message,
+        phase=getattr(exc, "phase", "unknown"),
         retryable=exc.retryable,
     )
 
 
-def _attempt(n: int, t0: float, verdict: str | None, error: ErrorInfo | None, phases: dict[str, float]) -> Attempt:
+def _attempt(
+    n: int, t0: float, verdict: str | None, error: ErrorInfo | None, phases: dict[str, float]
+) -> Attempt:
     return Attempt(
-        n=n, started_at=t0, finished_at=time.time(), verdict=verdict, error=error,
-        phases=phases, node=socket.gethostname(),
+        n=n,
+        started_at=t0,
+        finished_at=time.time(),
+        verdict=verdict,
+        error=error,
+        phases=phases,
+        node=socket.gethostname(),
     )
 
 
@@ -106,19 +117,36 @@ def _empty_outcome() -> AttemptOutcome:
 
 def _finish(item: WorkItem, outdir: Path, o: AttemptOutcome, records: list[Attempt], n: int) -> Result:
     result = Result(
-        key=item.key, sweep_id=item.sweep_id, instance_id=item.instance.instance_id, repo=item.instance.repo,
+        key=item.key,
+        sweep_id=item.sweep_id,
+        instance_id=item.instance.instance_id,
+        repo=item.instance.repo,
         run=item.candidate.run,
-        repeat=item.repeat, seed=item.seed, verdict=o.verdict, reason=o.reason, patch_exists=o.patch_exists,
-        patch_applied=o.patch_applied, patch_method=o.patch_method, tests_status=o.tests_status,
-        test_exit_code=o.test_exit_code, attempts=records, image=o.image, image_digest=o.image_digest,
-        harness_version=HARNESS_VERSION, durations=o.phases, flags=o.flags,
+        repeat=item.repeat,
+        seed=item.seed,
+        verdict=o.verdict,
+        reason=o.reason,
+        patch_exists=o.patch_exists,
+        patch_applied=o.patch_applied,
+        patch_method=o.patch_method,
+        tests_status=o.tests_status,
+        test_exit_code=o.test_exit_code,
+        attempts=records,
+        image=o.image,
+        image_digest=o.image_digest,
+        harness_version=HARNESS_VERSION,
+        durations=o.phases,
+        flags=o.flags,
         candidate_metadata=item.candidate.metadata,
     )
     attempt_dir = outdir / f"attempt-{n}"
     attempt_dir.mkdir(parents=True, exist_ok=True)
     report = swebench_report(
-        item.instance.instance_id, patch_exists=o.patch_exists, patch_applied=o.patch_applied,
-        resolved=result.resolved, tests_status=o.tests_status,
+        item.instance.instance_id,
+        patch_exists=o.patch_exists,
+        patch_applied=o.patch_applied,
+        resolved=result.resolved,
+        tests_status=o.tests_status,
     )
     (attempt_dir / FILES.report).write_text(json.dumps(report, indent=2), encoding="utf-8")
     files = {p.name: f"attempt-{n}/{p.name}" for p in sorted(attempt_dir.iterdir()) if p.is_file()}
@@ -127,7 +155,8 @@ def _finish(item: WorkItem, outdir: Path, o: AttemptOutcome, records: list[Attem
 
 def _error_result(item: WorkItem, outdir: Path, records: list[Attempt], info: ErrorInfo, n: int) -> Result:
     outcome = AttemptOutcome(
-        verdict="error", reason=f"{info.error_class} in {info.phase}: {info.message}"[:300],
+        verdict="error",
+        reason=f"{info.error_class} in {info.phase}: {info.message}"[:300],
         patch_exists=True,
     )
     return _finish(item, outdir, outcome, records, n)

@@ -61,10 +61,14 @@ def overrule(graded: Grade, rule: str, detail: str) -> Grade:
     """``graded`` made NO because evidence the candidate cannot easily forge disagrees with it:
     ``rule: detail`` leads the reason and is raised as an ``evidence:`` flag (docs/integrity.md)."""
     summary = graded.reason.split(": ", 1)[-1]
-    return graded.model_copy(update={
-        "resolved": False, "resolution": "NO", "reason": f"integrity: {rule}: {detail}; {summary}",
-        "flags": [*graded.flags, integrity_flags.evidence(rule, detail)],
-    })
+    return graded.model_copy(
+        update={
+            "resolved": False,
+            "resolution": "NO",
+            "reason": f"integrity: {rule}: {detail}; {summary}",
+            "flags": [*graded.flags, integrity_flags.evidence(rule, detail)],
+        }
+    )
 
 
 def find_case(case: str, statuses: StatusMap) -> str | None:

@@ -73,12 +73,16 @@ def apply_candidate(sandbox: Sandbox, workdir: str, timeout: float) -> PatchOutc
     return outcome
 
 
-def restore_tests(sandbox: Sandbox, workdir: str, base_commit: str, test_patch: str, timeout: float) -> ExecResult:
+def restore_tests(
+    sandbox: Sandbox, workdir: str, base_commit: str, test_patch: str, timeout: float
+) -> ExecResult:
     """Bring every file the test patch touches back to the base commit (deleting what did not exist)."""
     return restore_paths(sandbox, workdir, base_commit, patch_paths(test_patch), timeout)
 
 
-def restore_paths(sandbox: Sandbox, workdir: str, base_commit: str, paths: list[str], timeout: float) -> ExecResult:
+def restore_paths(
+    sandbox: Sandbox, workdir: str, base_commit: str, paths: list[str], timeout: float
+) -> ExecResult:
     """Bring ``paths`` back to the base commit; a path the base commit does not have is deleted."""
     if not paths:
         return ExecResult(returncode=0, output=b"", timed_out=False, duration_s=0.0)
@@ -103,7 +107,9 @@ def changed_test_files(sandbox: Sandbox, workdir: str, test_patch: str, timeout:
         return []
     quoted = " ".join(shlex.quote(p) for p in paths)
     res = sandbox.exec(
-        ["bash", "-c", f"git status --porcelain --untracked-files=all -- {quoted}"], timeout=timeout, workdir=workdir
+        ["bash", "-c", f"git status --porcelain --untracked-files=all -- {quoted}"],
+        timeout=timeout,
+        workdir=workdir,
     )
     lines = res.output.decode("utf-8", "replace").splitlines()
     return sorted({ln[3:].strip() for ln in lines if len(ln) > 3})

@@ -18,7 +18,12 @@ from workers.testing import NONCE_LINE, START, extract_output, extract_report
 
 # Markers the official harness writes into test_output.txt (swebench.harness.constants).
 OFFICIAL_START, OFFICIAL_END = ">>>>> Start Test Output", ">>>>> End Test Output"
-OFFICIAL_BAD = (">>>>> Patch Apply Failed", ">>>>> Reset Failed", ">>>>> Tests Errored", ">>>>> Tests Timed Out")
+OFFICIAL_BAD = (
+    ">>>>> Patch Apply Failed",
+    ">>>>> Reset Failed",
+    ">>>>> Tests Errored",
+    ">>>>> Tests Timed Out",
+)
 _OFFICIAL_EXIT = re.compile(r">>>>> Test Exit Code:\s*(-?\d+)")
 _NONCE = re.compile(rf"^(?:echo \"{START}|{NONCE_LINE}) ([0-9a-f]+)", re.MULTILINE)
 
@@ -36,7 +41,10 @@ def grade_log(
     agree with the runner's own summary and with the structured report, if any (docs/integrity.md)."""
     parsed = parse_output(parser, text)
     graded = grade(
-        instance, parsed.statuses, test_exit_code=test_exit_code, output_seen=output_seen,
+        instance,
+        parsed.statuses,
+        test_exit_code=test_exit_code,
+        output_seen=output_seen,
         parse_problem=parsed.problem,
     )
     if not graded.resolved:
@@ -56,7 +64,11 @@ def grade_own_log(instance: Instance, parser: str, raw: str, nonce: str, exit_co
     cut = extract_output(raw, nonce)
     code = exit_code if exit_code is not None else cut.marker_exit
     return grade_log(
-        instance, parser, cut.text, test_exit_code=code, output_seen=cut.started and bool(cut.text.strip()),
+        instance,
+        parser,
+        cut.text,
+        test_exit_code=code,
+        output_seen=cut.started and bool(cut.text.strip()),
         structured=extract_report(raw, nonce),
     )
 

@@ -48,11 +48,13 @@ class EnvSpec(BaseModel):
     )
     pip_packages: list[str] = Field(default_factory=list, description="Pinned pip requirements of the env.")
     instance_setup: list[str] = Field(
-        default_factory=list, description="Commands after checking out the base commit (e.g. 'pip install -e .')."
+        default_factory=list,
+        description="Commands after checking out the base commit (e.g. 'pip install -e .').",
     )
     test_cmd: str = Field(description="Test command, run in the repo directory.")
     test_targets: Literal["none", "files", "django_modules", "sympy_files"] = Field(
-        default="files", description="What to append to test_cmd: the test files the test patch touches, or nothing."
+        default="files",
+        description="What to append to test_cmd: the test files the test patch touches, or nothing.",
     )
     parser: str = Field(default="pytest", description="Name of the test-output parser.")
     timeouts: Timeouts = Field(default_factory=Timeouts)
@@ -149,6 +151,8 @@ def _spec_error(path: Path, exc: ValidationError, prefix: str = "") -> SpecError
     loc = ".".join(str(p) for p in err["loc"])
     field = f"{prefix}.{loc}" if prefix and loc else (prefix or loc)
     return SpecError(
-        f"{err['msg']} (got {err.get('input')!r:.60})", source=str(path), field=field or None,
+        f"{err['msg']} (got {err.get('input')!r:.60})",
+        source=str(path),
+        field=field or None,
         fix="see docs/specs.md for the spec format",
     )

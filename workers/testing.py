@@ -134,6 +134,8 @@ def extract_output(raw: str, nonce: str) -> TestOutput:
         return TestOutput(text="", started=False, ended=False, marker_exit=None)
     ends = list(end_pat.finditer(raw, start.end()))
     if not ends:
-        return TestOutput(text=raw[start.end():], started=True, ended=False, marker_exit=None)
+        return TestOutput(text=raw[start.end() :], started=True, ended=False, marker_exit=None)
     end = ends[-1]
-    return TestOutput(text=raw[start.end(): end.start()], started=True, ended=True, marker_exit=int(end.group(1)))
+    return TestOutput(
+        text=raw[start.end() : end.start()], started=True, ended=True, marker_exit=int(end.group(1))
+    )

@@ -16,7 +16,9 @@ app = typer.Typer(
 @app.command("build")
 def build(
     config: Annotated[Path, typer.Argument(help="Sweep config whose instances' images are built.")],
-    set_: Annotated[list[str] | None, typer.Option("--set", "-s", help="Config override KEY.PATH=VALUE.")] = None,
+    set_: Annotated[
+        list[str] | None, typer.Option("--set", "-s", help="Config override KEY.PATH=VALUE.")
+    ] = None,
 ) -> None:
     """Build every image a sweep needs (before the sweep, e.g. on each node)."""
     from orchestrator.commands.images_impl import build_images
@@ -46,7 +48,8 @@ def prune(
         float | None, typer.Option("--max-age-days", help="Remove images not used for this many days.")
     ] = None,
     budget: Annotated[
-        str | None, typer.Option("--budget", help="Keep total image size under this (e.g. 50G), oldest use first.")
+        str | None,
+        typer.Option("--budget", help="Keep total image size under this (e.g. 50G), oldest use first."),
     ] = None,
     dry_run: Annotated[bool, typer.Option("--dry-run", help="Show what would be removed.")] = False,
 ) -> None:

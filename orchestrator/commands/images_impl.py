@@ -47,7 +47,9 @@ def build_images(config_path: Path, overrides: Sequence[str]) -> None:
     for n, it in enumerate(unique.values(), 1):
         ref = ensure_instance_image(it.instance, it.spec, it.repo_source, options)
         built = ", ".join(ref.built_layers) or "cached"
-        console.print(f"[{n}/{len(unique)}] {it.instance.instance_id}: {ref.tag} ({built}, {ref.seconds:.1f} s)")
+        console.print(
+            f"[{n}/{len(unique)}] {it.instance.instance_id}: {ref.tag} ({built}, {ref.seconds:.1f} s)"
+        )
     console.print(f"done in {time.monotonic() - t0:.1f} s")
 
 
@@ -60,8 +62,13 @@ def list_images_table() -> None:
         table.add_column(col)
     for info in images:
         table.add_row(
-            info.layer, info.tag, info.instance or info.repo or "", _size(info.size), _size(info.own_size),
-            _age(info.last_used), "yes" if info.in_use else "",
+            info.layer,
+            info.tag,
+            info.instance or info.repo or "",
+            _size(info.size),
+            _size(info.own_size),
+            _age(info.last_used),
+            "yes" if info.in_use else "",
         )
     console.print(table)
     console.print(f"{len(images)} images, {_size(sum(i.own_size for i in images))} in all")
@@ -72,9 +79,12 @@ def prune_images(*, max_age_days: float | None, budget: int | None, dry_run: boo
     from workers.images import prune
 
     if max_age_days is None and budget is None:
-        raise ConfigError("say what to prune", source="evalfleet images prune", fix="give --max-age-days and/or --budget")
+        raise ConfigError(
+            "say what to prune", source="evalfleet images prune", fix="give --max-age-days and/or --budget"
+        )
     removed = prune(
-        max_age_s=max_age_days * 86400 if max_age_days is not None else None, disk_budget_bytes=budget,
+        max_age_s=max_age_days * 86400 if max_age_days is not None else None,
+        disk_budget_bytes=budget,
         dry_run=dry_run,
     )
     verb = "would remove" if dry_run else "removed"

@@ -40,7 +40,9 @@ def regrade_command(
         regrade_external(dataset, logs, list(specs) or DEFAULT_SPECS)
     else:
         raise ConfigError(
-            "nothing to re-grade", source="evalfleet regrade", fix="give a SWEEP id, or --dataset D --logs DIR"
+            "nothing to re-grade",
+            source="evalfleet regrade",
+            fix="give a SWEEP id, or --dataset D --logs DIR",
         )
 
 
@@ -60,8 +62,15 @@ def regrade_sweep(sweep_id: str, store_url: str | None) -> dict[str, Any]:
             continue
         regraded += 1
         if new != result.verdict:
-            changes.append({"key": result.key, "instance_id": result.instance_id, "run": result.run,
-                            "was": result.verdict, "now": new})
+            changes.append(
+                {
+                    "key": result.key,
+                    "instance_id": result.instance_id,
+                    "run": result.run,
+                    "was": result.verdict,
+                    "now": new,
+                }
+            )
     summary = {"sweep_id": sweep_id, "regraded": regraded, "changed": changes}
     key = SweepPaths(sweep_id).report("regrade.json")
     store.put(key, json.dumps(summary, indent=2).encode("utf-8"))
@@ -85,7 +94,9 @@ def _regrade_one(
     if output is None or nonce is None:
         return None
     spec = resolve_spec(instance, catalog, spec_dirs)
-    graded = grade_own_log(instance, spec.parser, output.decode("utf-8", "replace"), nonce, result.test_exit_code)
+    graded = grade_own_log(
+        instance, spec.parser, output.decode("utf-8", "replace"), nonce, result.test_exit_code
+    )
     return "resolved" if graded.resolved else "unresolved"
 
 
@@ -93,7 +104,9 @@ def regrade_external(dataset: str, logs: Path, spec_dirs: list[str]) -> dict[str
     from orchestrator.datasets import load_instances
 
     if not logs.is_dir():
-        raise ConfigError("not a directory", source=str(logs), fix="give the folder holding <instance_id>/ folders")
+        raise ConfigError(
+            "not a directory", source=str(logs), fix="give the folder holding <instance_id>/ folders"
+        )
     instances = {i.instance_id: i for i in load_instances(dataset)}
     catalog = SpecCatalog.load(*(Path(d) for d in spec_dirs))
     resolved: list[str] = []
@@ -108,14 +121,20 @@ def regrade_external(dataset: str, logs: Path, spec_dirs: list[str]) -> dict[str
         parser = inst.log_parser or resolve_spec(inst, catalog, spec_dirs).parser
         official = grade_official_log(inst, parser, log_file.read_text(encoding="utf-8", errors="replace"))
         report = swebench_report(
-            iid, patch_exists=True, patch_applied=official.patch_applied, resolved=official.grade.resolved,
+            iid,
+            patch_exists=True,
+            patch_applied=official.patch_applied,
+            resolved=official.grade.resolved,
             tests_status=official.grade.tests_status,
         )
         (logs / iid / "report.json").write_text(json.dumps(report, indent=4), encoding="utf-8")
         (resolved if official.grade.resolved else unresolved).append(iid)
     summary = {
-        "graded_instances": len(resolved) + len(unresolved), "resolved_instances": len(resolved),
-        "unresolved_instances": len(unresolved), "resolved_ids": resolved, "unresolved_ids": unresolved,
+        "graded_instances": len(resolved) + len(unresolved),
+        "resolved_instances": len(resolved),
+        "unresolved_instances": len(unresolved),
+        "resolved_ids": resolved,
+        "unresolved_ids": unresolved,
         "missing_ids": missing,
     }
     (logs / "summary.json").write_text(json.dumps(summary, indent=2), encoding="utf-8")

@@ -30,8 +30,17 @@ def run_command(config_path: Path, overrides: Sequence[str], *, dry_run: bool, r
 
 
 def eval_command(
-    *, dataset: str, predictions: Path, split: str, run_id: str, instance_ids: Sequence[str],
-    repos: Sequence[str], specs: Sequence[str], store: str | None, overrides: Sequence[str], dry_run: bool,
+    *,
+    dataset: str,
+    predictions: Path,
+    split: str,
+    run_id: str,
+    instance_ids: Sequence[str],
+    repos: Sequence[str],
+    specs: Sequence[str],
+    store: str | None,
+    overrides: Sequence[str],
+    dry_run: bool,
 ) -> None:
     """The official harness's inputs (dataset + predictions) as a sweep config."""
     from orchestrator.config import apply_override
@@ -65,7 +74,9 @@ def eval_command(
 def _parse_repo(text: str) -> tuple[str, dict[str, str]]:
     name, sep, where = text.partition("=")
     if not sep or not name or not where:
-        raise ConfigError(f"bad --repo {text!r}", source="--repo", fix="write NAME=PATH, e.g. demo/calc=build/calc.bundle")
+        raise ConfigError(
+            f"bad --repo {text!r}", source="--repo", fix="write NAME=PATH, e.g. demo/calc=build/calc.bundle"
+        )
     kind = "url" if "://" in where else ("bundle" if where.endswith(".bundle") else "path")
     return name, {kind: where}
 

@@ -63,7 +63,8 @@ def get_adapter(name: str) -> DatasetAdapter:
     ref = ADAPTERS.get(name) or (AdapterRef(name) if ":" in name else None)
     if ref is None:
         raise ConfigError(
-            f"unknown dataset adapter {name!r}", field="adapter",
+            f"unknown dataset adapter {name!r}",
+            field="adapter",
             fix=f"use one of {', '.join(sorted(ADAPTERS))} or 'module:Class'",
         )
     module_name, _, class_name = ref.target.partition(":")

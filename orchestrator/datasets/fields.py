@@ -70,7 +70,8 @@ class Fields:
         limit = MAX_FIELD_BYTES
         if len(value) * 4 > limit and len(size := value.encode("utf-8", "surrogatepass")) > limit:
             raise self.fail(
-                name, f"is {_mib(len(size))}, larger than the {_mib(limit)} limit per field",
+                name,
+                f"is {_mib(len(size))}, larger than the {_mib(limit)} limit per field",
                 "shorten it (the limit is MAX_FIELD_BYTES in orchestrator/datasets/fields.py)",
             )
         return value

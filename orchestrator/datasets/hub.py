@@ -25,7 +25,8 @@ def read_hub(name: str, split: str, revision: str | None) -> list[Entry]:
     except Exception as exc:  # a third-party boundary: any failure to load becomes one line
         raise DatasetError(
             f"cannot load the Hugging Face dataset: {type(exc).__name__}: {first_line(exc, 100)}",
-            source=source, fix="check the dataset name, split and revision (and the network)",
+            source=source,
+            fix="check the dataset name, split and revision (and the network)",
         ) from exc
     return [Entry(json_safe(row), Location(source, index=i)) for i, row in enumerate(dataset)]
 
@@ -35,7 +36,8 @@ def _import_datasets(name: str) -> ModuleType:
         import datasets
     except ImportError:
         raise DatasetError(
-            "loading a Hugging Face dataset needs the 'datasets' package", source=name,
+            "loading a Hugging Face dataset needs the 'datasets' package",
+            source=name,
             fix="pip install 'evalfleet[hf]'",
         ) from None
     return datasets
@@ -49,7 +51,8 @@ def _load(hf: ModuleType, name: str, split: str, revision: str | None) -> Any:
         return dataset
     if split not in dataset:
         raise DatasetError(
-            f"no split {split!r} in the saved dataset", source=name,
+            f"no split {split!r} in the saved dataset",
+            source=name,
             fix=f"use one of: {', '.join(sorted(dataset))}",
         )
     return dataset[split]

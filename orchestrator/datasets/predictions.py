@@ -47,7 +47,8 @@ def load_predictions(
                 PredictionsError,
                 f"duplicate prediction for {candidate.instance_id!r} in run {candidate.run!r} "
                 f"(first at {seen.describe()})",
-                field="instance_id", fix="keep one prediction per instance and run",
+                field="instance_id",
+                fix="keep one prediction per instance and run",
             )
         candidates.append(candidate)
     return candidates
@@ -94,7 +95,8 @@ def _instance_id(entry: Entry, fields: Fields) -> str:
     inner = fields.row.get("instance_id", entry.key)
     if inner != entry.key:
         raise fields.fail(
-            "instance_id", f"{brief(inner)} does not match its key {brief(entry.key)}",
+            "instance_id",
+            f"{brief(inner)} does not match its key {brief(entry.key)}",
             "make the key and the inner instance_id equal, or drop the inner one",
         )
     return entry.key
@@ -103,6 +105,8 @@ def _instance_id(entry: Entry, fields: Fields) -> str:
 def _check_known(candidate: Candidate, entry: Entry, instances: Mapping[str, Instance] | None) -> None:
     if instances is not None and candidate.instance_id not in instances:
         raise entry.where.error(
-            PredictionsError, f"{candidate.instance_id!r} is not an instance of the dataset",
-            field="instance_id", fix="remove the prediction or use the dataset it was made for",
+            PredictionsError,
+            f"{candidate.instance_id!r} is not an instance of the dataset",
+            field="instance_id",
+            fix="remove the prediction or use the dataset it was made for",
         )

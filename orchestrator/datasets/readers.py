@@ -25,13 +25,12 @@ def check_file(path: Path, error: ErrorClass, formats: tuple[str, ...]) -> str:
     if not path.exists():
         raise error("file not found", source=source, fix="check the path")
     if path.is_dir():
-        raise error(
-            "is a directory, expected a file", source=source, fix=f"give a {_one_of(formats)} file"
-        )
+        raise error("is a directory, expected a file", source=source, fix=f"give a {_one_of(formats)} file")
     suffix = path.suffix.lower()
     if suffix not in formats:
         raise error(
-            f"unknown file extension {suffix or '(none)'!r}", source=source,
+            f"unknown file extension {suffix or '(none)'!r}",
+            source=source,
             fix=f"accepted extensions: {', '.join(formats)}",
         )
     return suffix
@@ -77,7 +76,8 @@ def read_parquet(path: Path, error: ErrorClass) -> list[Entry]:
         rows = pq.read_table(path).to_pylist()
     except (OSError, pa.ArrowException) as exc:
         raise error(
-            f"cannot read as Parquet: {first_line(exc).replace(str(path), path.name)}", source=str(path),
+            f"cannot read as Parquet: {first_line(exc).replace(str(path), path.name)}",
+            source=str(path),
             fix="check that it is a Parquet file",
         ) from None
     return [Entry(json_safe(row), Location(str(path), index=i)) for i, row in enumerate(rows)]
@@ -97,7 +97,9 @@ def json_safe(value: object) -> object:
 def _not_utf8(data: bytes, offset: int, source: str, error: ErrorClass) -> UserInputError:
     line = data.count(b"\n", 0, offset) + 1
     return error(
-        f"not valid UTF-8: byte 0x{data[offset]:02x} at byte offset {offset}", source=source, line=line,
+        f"not valid UTF-8: byte 0x{data[offset]:02x} at byte offset {offset}",
+        source=source,
+        line=line,
         fix="save the file as UTF-8",
     )
 

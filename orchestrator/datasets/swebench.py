@@ -22,7 +22,12 @@ from orchestrator.errors import DatasetError
 from workers.models import Instance
 
 TEXT_FIELDS = (
-    "patch", "test_patch", "problem_statement", "hints_text", "created_at", "environment_setup_commit",
+    "patch",
+    "test_patch",
+    "problem_statement",
+    "hints_text",
+    "created_at",
+    "environment_setup_commit",
 )
 V5_FIELDS = ("image", "eval_script", "log_parser", "eval_type")
 TEST_LISTS = ("FAIL_TO_PASS", "PASS_TO_PASS")
@@ -77,7 +82,9 @@ def _read_file_rows(source: DatasetSource) -> list[Entry]:
     shape, entries = read_text_records(path, suffix, DatasetError, _LIST_EXPECTED)
     if shape == "dict":
         raise DatasetError(
-            "the file holds a JSON object, expected a list of row objects", source=str(path), line=1,
+            "the file holds a JSON object, expected a list of row objects",
+            source=str(path),
+            line=1,
             fix="write a list of rows (pandas: to_json(orient='records')) or use .jsonl",
         )
     return entries
@@ -99,7 +106,8 @@ def row_to_instance(entry: Entry) -> Instance:
     }
     if "test_patch" not in row and not (data["image"] and data["eval_script"]):
         raise fields.fail(
-            "test_patch", "missing required field (rows without image + eval_script need it)",
+            "test_patch",
+            "missing required field (rows without image + eval_script need it)",
             "add the test patch (it may be empty), or image and eval_script for a v5 row",
         )
     return Instance.model_validate(data)

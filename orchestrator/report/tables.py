@@ -189,13 +189,16 @@ def integrity_table(report: dict[str, Any]) -> str:
         integ = entry.get("integrity") or {}
         rules = integ.get("by_rule", {})
         top = "; ".join(
-            f"{rule} ({n}: {', '.join(integ.get('examples', {}).get(rule, [])[:3])})" for rule, n in list(rules.items())[:4]
+            f"{rule} ({n}: {', '.join(integ.get('examples', {}).get(rule, [])[:3])})"
+            for rule, n in list(rules.items())[:4]
         )
-        rows.append([
-            (run, run),
-            num(integ.get("flagged", 0)),
-            num(integ.get("flagged_resolved", 0)),
-            (", ".join(f"{k} {v}" for k, v in integ.get("by_kind", {}).items()) or "none", None),
-            (top or "-", None),
-        ])
+        rows.append(
+            [
+                (run, run),
+                num(integ.get("flagged", 0)),
+                num(integ.get("flagged_resolved", 0)),
+                (", ".join(f"{k} {v}" for k, v in integ.get("by_kind", {}).items()) or "none", None),
+                (top or "-", None),
+            ]
+        )
     return table("integrity", ["run", "flagged", "flagged and resolved", "by kind", "rules (examples)"], rows)

@@ -26,7 +26,11 @@ def ray_local() -> Iterator[int]:
     import ray
 
     ray.init(
-        address="local", num_cpus=2, resources={"sandbox": 2}, include_dashboard=False, log_to_driver=False,
+        address="local",
+        num_cpus=2,
+        resources={"sandbox": 2},
+        include_dashboard=False,
+        log_to_driver=False,
         runtime_env={"env_vars": {"PYTHONPATH": str(TESTS)}},
     )
     try:
@@ -39,8 +43,16 @@ def ray_local() -> Iterator[int]:
 def test_every_item_is_committed_once(ray_local: int, tmp_path: Path, batch_size: int) -> None:
     store_cfg = StoreConfig(url=f"file://{tmp_path}/store")
     todo = work_items(10, f"batches-{batch_size}")
-    done = list(run_items(todo, EvalSettings(), store_cfg, slots=ray_local, batch_size=batch_size,
-                          evaluator="support.evaluators:instant"))
+    done = list(
+        run_items(
+            todo,
+            EvalSettings(),
+            store_cfg,
+            slots=ray_local,
+            batch_size=batch_size,
+            evaluator="support.evaluators:instant",
+        )
+    )
     assert sorted(s.key for s in done) == [it.key for it in todo]
     assert {(s.verdict, s.committed) for s in done} == {("resolved", True)}
     assert len(load_results(FileStore(tmp_path / "store"), todo[0].sweep_id)) == 10
@@ -49,8 +61,16 @@ def test_every_item_is_committed_once(ray_local: int, tmp_path: Path, batch_size
 def test_items_of_a_failed_batch_are_resubmitted_alone(ray_local: int, tmp_path: Path) -> None:
     store_cfg = StoreConfig(url=f"file://{tmp_path}/store")
     todo = work_items(9, "batches-flaky")
-    done = list(run_items(todo, EvalSettings(max_attempts=3), store_cfg, slots=ray_local, batch_size=4,
-                          evaluator="support.evaluators:flaky"))
+    done = list(
+        run_items(
+            todo,
+            EvalSettings(max_attempts=3),
+            store_cfg,
+            slots=ray_local,
+            batch_size=4,
+            evaluator="support.evaluators:flaky",
+        )
+    )
     assert sorted(s.key for s in done) == [it.key for it in todo]  # each once, none lost
     assert {s.verdict for s in done} == {"resolved"}
     results = {r.repeat: r for r in load_results(FileStore(tmp_path / "store"), "batches-flaky")}

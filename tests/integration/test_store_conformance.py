@@ -168,9 +168,19 @@ class RecordingStore:
 
 def make_result(key: str, verdict: Any = "resolved") -> Result:
     return Result(
-        key=key, sweep_id=SWEEP, instance_id="demo__calc-1", repo="demo/calc", run="gold", repeat=0,
-        seed=1234, verdict=verdict, reason="all FAIL_TO_PASS pass", patch_exists=True, patch_applied=True,
-        test_exit_code=0, attempts=[Attempt(n=1, started_at=1.0, finished_at=2.5, verdict=verdict)],
+        key=key,
+        sweep_id=SWEEP,
+        instance_id="demo__calc-1",
+        repo="demo/calc",
+        run="gold",
+        repeat=0,
+        seed=1234,
+        verdict=verdict,
+        reason="all FAIL_TO_PASS pass",
+        patch_exists=True,
+        patch_applied=True,
+        test_exit_code=0,
+        attempts=[Attempt(n=1, started_at=1.0, finished_at=2.5, verdict=verdict)],
         candidate_metadata={"scaffold": "none"},
     )
 
@@ -261,7 +271,8 @@ def test_s3_pause_and_resume(s3_server: SeaweedS3, s3_store: S3Store) -> None:
 def test_s3_ensure_bucket_is_idempotent_and_race_free(s3_server: SeaweedS3) -> None:
     bucket = f"t-race-{uuid.uuid4().hex[:12]}"
     stores = [
-        S3Store(bucket, f"p{i}", endpoint_url=s3_server.endpoint_url, region=s3_server.region) for i in range(4)
+        S3Store(bucket, f"p{i}", endpoint_url=s3_server.endpoint_url, region=s3_server.region)
+        for i in range(4)
     ]
     barrier = threading.Barrier(len(stores))
 
@@ -291,13 +302,21 @@ def test_s3_transient_errors_are_retried_and_others_are_not() -> None:
 
     url = "http://127.0.0.1:1/b/k"
     for transient in (
-        EndpointConnectionError(endpoint_url=url), ConnectionClosedError(endpoint_url=url),
-        ReadTimeoutError(endpoint_url=url), client_error(500, "InternalError"), client_error(503, "SlowDown"),
+        EndpointConnectionError(endpoint_url=url),
+        ConnectionClosedError(endpoint_url=url),
+        ReadTimeoutError(endpoint_url=url),
+        client_error(500, "InternalError"),
+        client_error(503, "SlowDown"),
         client_error(429, "TooManyRequests"),
     ):
         assert _is_transient(transient), transient
-    for final in (client_error(404, "NoSuchKey"), client_error(412, "PreconditionFailed"),
-                  client_error(501, "NotImplemented"), client_error(403, "AccessDenied"), ValueError("x")):
+    for final in (
+        client_error(404, "NoSuchKey"),
+        client_error(412, "PreconditionFailed"),
+        client_error(501, "NotImplemented"),
+        client_error(403, "AccessDenied"),
+        ValueError("x"),
+    ):
         assert not _is_transient(final), final
 
 

@@ -37,7 +37,12 @@ def test_demo_sweep_to_file_store_gives_the_expected_verdicts(reference: tuple[s
     assert got == sweeps.expected_verdicts(store, sid)
     assert set(got.values()) == {"resolved", "unresolved", "patch_failed", "empty_patch", "timeout"}
     reports = {k.rsplit("/", 1)[1] for k in store.list(f"sweeps/{sid}/reports/")}
-    assert {f"gold.{sid}.json", f"demo-model-a.{sid}.json", f"demo-model-b.{sid}.json", "report.json"} <= reports
+    assert {
+        f"gold.{sid}.json",
+        f"demo-model-a.{sid}.json",
+        f"demo-model-b.{sid}.json",
+        "report.json",
+    } <= reports
     assert sweeps.sweep_containers(sid) == []
 
 
@@ -48,8 +53,12 @@ def test_regrade_of_the_stored_logs_changes_no_verdict(reference: tuple[str, lis
         [sweeps.EVALFLEET, "regrade", sid, "--store", url], capture_output=True, text=True, check=True
     ).stdout
     regrade = json.loads(sweeps.store_at(url).get(SweepPaths(sid).report("regrade.json")) or b"")
-    assert regrade["regraded"] == sum(v in ("resolved", "unresolved") for v in sweeps.EXPECTED["gold"].values()) + sum(
-        v in ("resolved", "unresolved") for run in ("demo-model-a", "demo-model-b") for v in sweeps.EXPECTED[run].values()
+    assert regrade["regraded"] == sum(
+        v in ("resolved", "unresolved") for v in sweeps.EXPECTED["gold"].values()
+    ) + sum(
+        v in ("resolved", "unresolved")
+        for run in ("demo-model-a", "demo-model-b")
+        for v in sweeps.EXPECTED[run].values()
     )
     assert regrade["changed"] == []
     assert "0 verdicts change" in out
@@ -60,7 +69,11 @@ def test_demo_sweep_to_s3_matches_file_store(
     reference: tuple[str, list[str]], s3_server: SeaweedS3, tmp_path: Path
 ) -> None:
     bucket = f"sweep-{int(time.time())}"
-    overrides = [*sweeps.FAST, f"store.url=s3://{bucket}/evals", f"store.endpoint_url={s3_server.endpoint_url}"]
+    overrides = [
+        *sweeps.FAST,
+        f"store.url=s3://{bucket}/evals",
+        f"store.endpoint_url={s3_server.endpoint_url}",
+    ]
     sweeps.run(overrides, tmp_path / "run.log")
     sid = sweeps.sweep_id(overrides)
     assert sid == sweeps.sweep_id(reference[1])  # the store is not part of a sweep's identity
@@ -79,7 +92,9 @@ def test_driver_killed_then_resumed_equals_uninterrupted_run(
     sweeps.wait_until(lambda: sweeps.committed(store, sid) >= 10, proc, log)
     sweeps.kill_session(proc)  # SIGKILL: the driver and its embedded Ray die at once
     before = {k: store.get(k) for k in store.list(f"sweeps/{sid}/items/") if k.endswith("/result.json")}
-    keys_before = {k.split("/")[3]: sorted(store.list(f"sweeps/{sid}/items/{k.split('/')[3]}/")) for k in before}
+    keys_before = {
+        k.split("/")[3]: sorted(store.list(f"sweeps/{sid}/items/{k.split('/')[3]}/")) for k in before
+    }
     assert 10 <= len(before) < 39
 
     sweeps.run(overrides, log, "--resume", sid)
@@ -111,7 +126,12 @@ def test_worker_node_killed_mid_sweep(cluster: RayTestCluster, tmp_path: Path) -
     worker = cluster.add_worker(sandbox=1)
     cluster.wait_for_nodes(2)
     url = f"file://{tmp_path}/store"
-    overrides = [*sweeps.FAST, f"store.url={url}", f"ray.address={cluster.address}", "dataset.instances=[demo__calc-*]"]
+    overrides = [
+        *sweeps.FAST,
+        f"store.url={url}",
+        f"ray.address={cluster.address}",
+        "dataset.instances=[demo__calc-*]",
+    ]
     store, sid, log = sweeps.store_at(url), sweeps.sweep_id(overrides), tmp_path / "run.log"
     proc = sweeps.start(overrides, log)
 
@@ -148,7 +168,9 @@ def test_s3_down_for_20_seconds_mid_sweep(s3_server: SeaweedS3, tmp_path: Path) 
 
 
 def _restart_dockerd() -> None:
-    pids = subprocess.run(["pgrep", "-x", "dockerd"], capture_output=True, text=True, check=False).stdout.split()
+    pids = subprocess.run(
+        ["pgrep", "-x", "dockerd"], capture_output=True, text=True, check=False
+    ).stdout.split()
     assert pids, "this test restarts the local dockerd; none runs"
     subprocess.run(["kill", "-TERM", *pids], check=True)
     deadline = time.monotonic() + 60
@@ -160,10 +182,16 @@ def _restart_dockerd() -> None:
 
 def test_docker_daemon_restarted_mid_sweep(tmp_path: Path) -> None:
     url = f"file://{tmp_path}/store"
-    overrides = [*sweeps.FAST, f"store.url={url}", "dataset.instances=[demo__jsutil-*, demo__calc-1, demo__calc-2]"]
+    overrides = [
+        *sweeps.FAST,
+        f"store.url={url}",
+        "dataset.instances=[demo__jsutil-*, demo__calc-1, demo__calc-2]",
+    ]
     store, sid, log = sweeps.store_at(url), sweeps.sweep_id(overrides), tmp_path / "run.log"
     proc = sweeps.start(overrides, log)
-    sweeps.wait_until(lambda: sweeps.committed(store, sid) >= 2 and bool(sweeps.running_owners(sid)), proc, log)
+    sweeps.wait_until(
+        lambda: sweeps.committed(store, sid) >= 2 and bool(sweeps.running_owners(sid)), proc, log
+    )
     _restart_dockerd()
     sweeps.finish(proc, log)
     results = load_results(store, sid)
@@ -180,7 +208,9 @@ def test_ctrl_c_cancels_cleanly_and_the_sweep_resumes(tmp_path: Path) -> None:
     overrides = [*sweeps.FAST, f"store.url={url}", "dataset.instances=[demo__textkit-*]"]
     store, sid, log = sweeps.store_at(url), sweeps.sweep_id(overrides), tmp_path / "run.log"
     proc = sweeps.start(overrides, log)
-    sweeps.wait_until(lambda: sweeps.committed(store, sid) >= 2 and bool(sweeps.running_owners(sid)), proc, log)
+    sweeps.wait_until(
+        lambda: sweeps.committed(store, sid) >= 2 and bool(sweeps.running_owners(sid)), proc, log
+    )
     before = {k: store.get(k) for k in store.list(f"sweeps/{sid}/items/") if k.endswith("/result.json")}
     proc.send_signal(signal.SIGINT)  # what Ctrl-C sends to the driver
     assert proc.wait(timeout=120) == 130, log.read_text()[-2000:]

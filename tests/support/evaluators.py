@@ -24,23 +24,43 @@ def work_items(n: int, sweep_id: str) -> list[WorkItem]:
     cand = Candidate(instance_id="acme__x-1", run="gold", patch="diff --git a/x b/x\n")
     spec = EnvSpec(repo="acme/x", test_cmd="true")
     return [
-        WorkItem(key=f"key{r:04d}", sweep_id=sweep_id, instance=inst, candidate=cand, repeat=r, seed=r, spec=spec)
+        WorkItem(
+            key=f"key{r:04d}", sweep_id=sweep_id, instance=inst, candidate=cand, repeat=r, seed=r, spec=spec
+        )
         for r in range(n)
     ]
 
 
 def _result(item: WorkItem, n: int, verdict: Verdict, error: ErrorInfo | None) -> Result:
     now = time.time()
-    attempt = Attempt(n=n, started_at=now, finished_at=now, verdict=None if error else verdict, error=error,
-                      node=socket.gethostname())
+    attempt = Attempt(
+        n=n,
+        started_at=now,
+        finished_at=now,
+        verdict=None if error else verdict,
+        error=error,
+        node=socket.gethostname(),
+    )
     return Result(
-        key=item.key, sweep_id=item.sweep_id, instance_id=item.instance.instance_id, run=item.candidate.run,
-        repeat=item.repeat, seed=item.seed, verdict=verdict, reason="test evaluator", attempts=[attempt],
+        key=item.key,
+        sweep_id=item.sweep_id,
+        instance_id=item.instance.instance_id,
+        run=item.candidate.run,
+        repeat=item.repeat,
+        seed=item.seed,
+        verdict=verdict,
+        reason="test evaluator",
+        attempts=[attempt],
     )
 
 
 def instant(
-    item: WorkItem, settings: EvalSettings, outdir: Path, *, first_attempt: int = 1, budget: int | None = None,
+    item: WorkItem,
+    settings: EvalSettings,
+    outdir: Path,
+    *,
+    first_attempt: int = 1,
+    budget: int | None = None,
     on_attempt_start: Callable[[int], None] | None = None,
 ) -> Result:
     if on_attempt_start is not None:
@@ -49,12 +69,19 @@ def instant(
 
 
 def flaky(
-    item: WorkItem, settings: EvalSettings, outdir: Path, *, first_attempt: int = 1, budget: int | None = None,
+    item: WorkItem,
+    settings: EvalSettings,
+    outdir: Path,
+    *,
+    first_attempt: int = 1,
+    budget: int | None = None,
     on_attempt_start: Callable[[int], None] | None = None,
 ) -> Result:
     if on_attempt_start is not None:
         on_attempt_start(first_attempt)
     if first_attempt == 1 and item.repeat % 2 == 1:
-        error = ErrorInfo(error_class="SandboxError", message="docker went away", phase="start", retryable=True)
+        error = ErrorInfo(
+            error_class="SandboxError", message="docker went away", phase="start", retryable=True
+        )
         return _result(item, first_attempt, "error", error)
     return _result(item, first_attempt, "resolved", None)

@@ -43,19 +43,27 @@ class RayTestCluster:
 
     def _common(self, sandbox: int, cpus: int) -> list[str]:
         return [
-            "--node-ip-address=127.0.0.1", f"--num-cpus={cpus}", f"--resources={json.dumps({'sandbox': sandbox})}",
-            "--object-store-memory=200000000", "--disable-usage-stats",
+            "--node-ip-address=127.0.0.1",
+            f"--num-cpus={cpus}",
+            f"--resources={json.dumps({'sandbox': sandbox})}",
+            "--object-store-memory=200000000",
+            "--disable-usage-stats",
         ]
 
     def start_head(self, *, sandbox: int = 1, cpus: int = 2) -> None:
-        self.head = self._node(["--head", f"--port={self.port}", "--include-dashboard=false"], sandbox, cpus, "head")
+        self.head = self._node(
+            ["--head", f"--port={self.port}", "--include-dashboard=false"], sandbox, cpus, "head"
+        )
         self.wait_for_nodes(1)
 
     def _node(self, args: list[str], sandbox: int, cpus: int, name: str) -> subprocess.Popen[bytes]:
         log = (self.log_dir / f"{name}.log").open("wb")
         return subprocess.Popen(
             [RAY, "start", "--block", *args, *self._common(sandbox, cpus)],
-            env=self.env, stdout=log, stderr=subprocess.STDOUT, start_new_session=True,
+            env=self.env,
+            stdout=log,
+            stderr=subprocess.STDOUT,
+            start_new_session=True,
         )
 
     def add_worker(self, *, sandbox: int = 1, cpus: int = 2) -> subprocess.Popen[bytes]:

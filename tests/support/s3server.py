@@ -104,10 +104,20 @@ class SeaweedS3:
     def _command(self) -> list[str]:
         assert self.binary is not None
         cmd = [
-            *_die_with_parent(), self.binary, "server", "-s3", "-ip=127.0.0.1", "-ip.bind=127.0.0.1",
+            *_die_with_parent(),
+            self.binary,
+            "server",
+            "-s3",
+            "-ip=127.0.0.1",
+            "-ip.bind=127.0.0.1",
             f"-dir={self.data_dir}",
-            "-master.telemetry=false", "-master.volumeSizeLimitMB=64", "-master.electionTimeout=1s",
-            "-volume.max=0", "-volume.preStopSeconds=0", "-s3.port.iceberg=0", "-s3.port.lance=0",
+            "-master.telemetry=false",
+            "-master.volumeSizeLimitMB=64",
+            "-master.electionTimeout=1s",
+            "-volume.max=0",
+            "-volume.preStopSeconds=0",
+            "-s3.port.iceberg=0",
+            "-s3.port.lance=0",
         ]
         for svc in _SERVICES:
             cmd += [f"-{svc}.port={self.ports[svc]}", f"-{svc}.port.grpc={self.grpc_ports[svc]}"]
@@ -128,8 +138,12 @@ class SeaweedS3:
         t0 = time.monotonic()
         with self.log_path.open("ab") as log:
             self._proc = subprocess.Popen(
-                self._command(), cwd=self.data_dir, stdin=subprocess.DEVNULL, stdout=log,
-                stderr=subprocess.STDOUT, start_new_session=True,
+                self._command(),
+                cwd=self.data_dir,
+                stdin=subprocess.DEVNULL,
+                stdout=log,
+                stderr=subprocess.STDOUT,
+                start_new_session=True,
             )
         try:
             self._wait_ready(t0 + self.ready_timeout_s)
@@ -211,19 +225,27 @@ class SeaweedS3:
         from botocore.config import Config
 
         cfg = Config(
-            retries={"max_attempts": max_attempts, "mode": "standard"}, connect_timeout=timeout_s,
-            read_timeout=timeout_s, s3={"addressing_style": "path"},
+            retries={"max_attempts": max_attempts, "mode": "standard"},
+            connect_timeout=timeout_s,
+            read_timeout=timeout_s,
+            s3={"addressing_style": "path"},
         )
         return boto3.client(
-            "s3", endpoint_url=self.endpoint_url, region_name=self.region, aws_access_key_id=self.access_key,
-            aws_secret_access_key=self.secret_key, config=cfg,
+            "s3",
+            endpoint_url=self.endpoint_url,
+            region_name=self.region,
+            aws_access_key_id=self.access_key,
+            aws_secret_access_key=self.secret_key,
+            config=cfg,
         )
 
     def env(self) -> dict[str, str]:
         """Environment for boto3's default chain (and a child evalfleet) to reach this server."""
         return {
-            "AWS_ACCESS_KEY_ID": self.access_key, "AWS_SECRET_ACCESS_KEY": self.secret_key,
-            "AWS_DEFAULT_REGION": self.region, "AWS_ENDPOINT_URL_S3": self.endpoint_url,
+            "AWS_ACCESS_KEY_ID": self.access_key,
+            "AWS_SECRET_ACCESS_KEY": self.secret_key,
+            "AWS_DEFAULT_REGION": self.region,
+            "AWS_ENDPOINT_URL_S3": self.endpoint_url,
         }
 
     def __enter__(self) -> SeaweedS3:
@@ -239,7 +261,10 @@ def new_bucket_store(server: SeaweedS3, *, prefix: str = "root", retry_deadline_
     from orchestrator.store import S3Store
 
     store = S3Store(
-        f"t-{uuid.uuid4().hex[:16]}", prefix, endpoint_url=server.endpoint_url, region=server.region,
+        f"t-{uuid.uuid4().hex[:16]}",
+        prefix,
+        endpoint_url=server.endpoint_url,
+        region=server.region,
         retry_deadline_s=retry_deadline_s,
     )
     store.ensure_bucket()

@@ -31,13 +31,18 @@ def planned(overrides: Sequence[str]) -> int:
     return len(plan_sweep(load_config(DEMO, overrides)).items)
 
 
-def start(overrides: Sequence[str], log: Path, *extra: str, env: dict[str, str] | None = None) -> subprocess.Popen[bytes]:
+def start(
+    overrides: Sequence[str], log: Path, *extra: str, env: dict[str, str] | None = None
+) -> subprocess.Popen[bytes]:
     """`evalfleet run configs/demo.yaml` in its own session (so a kill takes its embedded Ray too)."""
     args = [EVALFLEET, "run", str(DEMO), *extra]
     for o in overrides:
         args += ["--set", o]
     return subprocess.Popen(
-        args, stdout=log.open("ab"), stderr=subprocess.STDOUT, start_new_session=True,
+        args,
+        stdout=log.open("ab"),
+        stderr=subprocess.STDOUT,
+        start_new_session=True,
         env={**os.environ, "RAY_AUTH_MODE": "disabled", **(env or {})},
     )
 
@@ -61,11 +66,15 @@ def kill_session(proc: subprocess.Popen[bytes]) -> None:
     proc.wait(timeout=60)
 
 
-def wait_until(cond: Callable[[], bool], proc: subprocess.Popen[bytes], log: Path, timeout: float = 600) -> None:
+def wait_until(
+    cond: Callable[[], bool], proc: subprocess.Popen[bytes], log: Path, timeout: float = 600
+) -> None:
     deadline = time.monotonic() + timeout
     while not cond():
         if proc.poll() is not None:
-            raise AssertionError(f"sweep ended (rc {proc.returncode}) before the condition:\n{log.read_text()[-3000:]}")
+            raise AssertionError(
+                f"sweep ended (rc {proc.returncode}) before the condition:\n{log.read_text()[-3000:]}"
+            )
         if time.monotonic() > deadline:
             raise AssertionError(f"condition not reached in {timeout} s")
         time.sleep(0.5)
@@ -89,7 +98,10 @@ def store_at(url: str) -> ResultStore:
 
 def sweep_containers(sid: str) -> list[str]:
     out = subprocess.run(
-        ["docker", "ps", "-aq", "--filter", f"label=evalfleet.sweep={sid}"], capture_output=True, text=True, check=True
+        ["docker", "ps", "-aq", "--filter", f"label=evalfleet.sweep={sid}"],
+        capture_output=True,
+        text=True,
+        check=True,
     )
     return out.stdout.split()
 
@@ -97,7 +109,16 @@ def sweep_containers(sid: str) -> list[str]:
 def running_owners(sid: str) -> list[int]:
     """Owner pids of this sweep's running sandboxes."""
     out = subprocess.run(
-        ["docker", "ps", "--filter", f"label=evalfleet.sweep={sid}", "--format", '{{.Label "evalfleet.owner"}}'],
-        capture_output=True, text=True, check=True,
+        [
+            "docker",
+            "ps",
+            "--filter",
+            f"label=evalfleet.sweep={sid}",
+            "--format",
+            '{{.Label "evalfleet.owner"}}',
+        ],
+        capture_output=True,
+        text=True,
+        check=True,
     )
     return [int(line.rsplit(":", 1)[1]) for line in out.stdout.split() if ":" in line]

@@ -18,7 +18,9 @@ CASES = CORPUS["cases"]
 EVALFLEET = str(Path(sys.executable).with_name("evalfleet"))
 
 
-def run_cli(args: list[str], capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch) -> tuple[int, str, str]:
+def run_cli(
+    args: list[str], capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> tuple[int, str, str]:
     monkeypatch.setattr(sys, "argv", ["evalfleet", *args])
     code = 0
     try:
@@ -51,7 +53,9 @@ def test_bad_input_through_eval(
 ) -> None:
     dataset, predictions = case_paths(case)
     code, _out, err = run_cli(
-        ["eval", "--dataset", str(dataset), "--predictions", str(predictions), "--dry-run"], capsys, monkeypatch
+        ["eval", "--dataset", str(dataset), "--predictions", str(predictions), "--dry-run"],
+        capsys,
+        monkeypatch,
     )
     assert_one_line_error(code, err, list(case["expect"]))
 
@@ -63,14 +67,18 @@ def test_bad_input_through_config(
     dataset, predictions = case_paths(case)
     cfg = tmp_path / "sweep.yaml"
     cfg.write_text(
-        yaml.safe_dump({"name": "bad", "dataset": {"path": str(dataset)}, "runs": [{"predictions": str(predictions)}]}),
+        yaml.safe_dump(
+            {"name": "bad", "dataset": {"path": str(dataset)}, "runs": [{"predictions": str(predictions)}]}
+        ),
         encoding="utf-8",
     )
     code, _out, err = run_cli(["run", str(cfg), "--dry-run"], capsys, monkeypatch)
     assert_one_line_error(code, err, list(case["expect"]))
 
 
-def test_demo_dry_run_prints_plan(capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch) -> None:
+def test_demo_dry_run_prints_plan(
+    capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
     code, out, err = run_cli(["run", "configs/demo.yaml", "--dry-run"], capsys, monkeypatch)
     assert code == 0, err
     assert "13 instances x 3 runs x 1 repeats = 39 work items" in out
@@ -78,21 +86,43 @@ def test_demo_dry_run_prints_plan(capsys: pytest.CaptureFixture[str], monkeypatc
         assert any(repo in ln and ln.rstrip().endswith(str(n)) for ln in out.splitlines()), out
 
 
-def test_eval_dry_run_matches_config_plan(capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch) -> None:
+def test_eval_dry_run_matches_config_plan(
+    capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
     code, out, err = run_cli(
-        ["eval", "--dataset", "demo/dataset.jsonl", "--predictions", "demo/predictions/model-a.jsonl",
-         "--repo", "demo/calc=demo/build/bundles/calc.bundle", "--dry-run"],
-        capsys, monkeypatch,
+        [
+            "eval",
+            "--dataset",
+            "demo/dataset.jsonl",
+            "--predictions",
+            "demo/predictions/model-a.jsonl",
+            "--repo",
+            "demo/calc=demo/build/bundles/calc.bundle",
+            "--dry-run",
+        ],
+        capsys,
+        monkeypatch,
     )
     assert code == 0, err
     assert "13 instances x 1 runs x 1 repeats = 13 work items" in out
     assert "demo-model-a" in out
 
 
-def test_set_override_reaches_the_plan(capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch) -> None:
+def test_set_override_reaches_the_plan(
+    capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
     code, out, err = run_cli(
-        ["run", "configs/demo.yaml", "--dry-run", "--set", "repeats=2", "--set", "dataset.instances=[demo__calc-*]"],
-        capsys, monkeypatch,
+        [
+            "run",
+            "configs/demo.yaml",
+            "--dry-run",
+            "--set",
+            "repeats=2",
+            "--set",
+            "dataset.instances=[demo__calc-*]",
+        ],
+        capsys,
+        monkeypatch,
     )
     assert code == 0, err
     assert "5 instances x 3 runs x 2 repeats = 30 work items" in out
@@ -112,7 +142,9 @@ def test_missing_spec_is_one_line(
 ) -> None:
     cfg = tmp_path / "c.yaml"
     (tmp_path / "empty").mkdir()
-    cfg.write_text(f"name: x\ndataset: {{path: demo/dataset.jsonl}}\nruns: [{{gold: true}}]\nspecs: [{tmp_path}/empty]\n")
+    cfg.write_text(
+        f"name: x\ndataset: {{path: demo/dataset.jsonl}}\nruns: [{{gold: true}}]\nspecs: [{tmp_path}/empty]\n"
+    )
     code, _out, err = run_cli(["run", str(cfg), "--dry-run"], capsys, monkeypatch)
     assert_one_line_error(code, err, ["demo/", "no environment spec"])
 
@@ -127,8 +159,20 @@ def test_help_is_fast_and_lists_every_command() -> None:
 
 
 @pytest.mark.parametrize(
-    "command", ["run", "eval", "status", "report", "compare", "regrade", "validate", "images", "images build",
-                "images list", "images prune"],
+    "command",
+    [
+        "run",
+        "eval",
+        "status",
+        "report",
+        "compare",
+        "regrade",
+        "validate",
+        "images",
+        "images build",
+        "images list",
+        "images prune",
+    ],
 )
 def test_every_command_explains_itself(
     command: str, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
@@ -141,9 +185,18 @@ def test_every_command_explains_itself(
 
 def test_real_process_exit_code_for_bad_input() -> None:
     res = subprocess.run(
-        [EVALFLEET, "eval", "--dataset", str(BAD / "ds_malformed_line.jsonl"), "--predictions",
-         str(BAD / CORPUS["default_predictions"]), "--dry-run"],
-        capture_output=True, text=True, check=False,
+        [
+            EVALFLEET,
+            "eval",
+            "--dataset",
+            str(BAD / "ds_malformed_line.jsonl"),
+            "--predictions",
+            str(BAD / CORPUS["default_predictions"]),
+            "--dry-run",
+        ],
+        capture_output=True,
+        text=True,
+        check=False,
     )
     assert res.returncode == 2
     assert len(res.stderr.strip().splitlines()) == 1

@@ -61,11 +61,23 @@ def test_overrides_nested_and_typed(tmp_path: Path) -> None:
         (GOOD.replace("memory_mb: 512", "memory_mb: 10"), [], ["execution.limits.memory_mb", "64"]),
         (GOOD.replace("name: t", "name: 'bad name/x'"), [], ["field 'name'", "pattern"]),
         (GOOD.replace("dataset: {path: data.jsonl}", "dataset: {}"), [], ["field 'dataset'", "exactly one"]),
-        (GOOD.replace("  - predictions: preds.jsonl", "  - {gold: true, predictions: p.jsonl}"), [],
-         ["runs.0", "exactly one"]),
-        (GOOD.replace("runs:\n  - predictions: preds.jsonl\n", "runs: []\n"), [], ["field 'runs'", "at least 1"]),
-        (GOOD.replace("  - predictions: preds.jsonl", "  - {gold: true, name: x}\n  - {empty: true, name: x}"), [],
-         ["run names must be unique", "x"]),
+        (
+            GOOD.replace("  - predictions: preds.jsonl", "  - {gold: true, predictions: p.jsonl}"),
+            [],
+            ["runs.0", "exactly one"],
+        ),
+        (
+            GOOD.replace("runs:\n  - predictions: preds.jsonl\n", "runs: []\n"),
+            [],
+            ["field 'runs'", "at least 1"],
+        ),
+        (
+            GOOD.replace(
+                "  - predictions: preds.jsonl", "  - {gold: true, name: x}\n  - {empty: true, name: x}"
+            ),
+            [],
+            ["run names must be unique", "x"],
+        ),
         ("name: [unclosed\n", [], ["sweep.yaml:2", "invalid YAML"]),
         ("- just\n- a list\n", [], ["sweep.yaml", "mapping"]),
         (GOOD, ["repeats=0"], ["field 'repeats'", "greater than or equal to 1"]),

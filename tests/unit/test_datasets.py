@@ -90,16 +90,18 @@ def test_parquet_rows_match_jsonl(tmp_path: Path) -> None:
 
 
 def test_parquet_nulls_timestamps_and_list_columns(tmp_path: Path) -> None:
-    table = pa.table({
-        "instance_id": [DJANGO],
-        "repo": ["django/django"],
-        "base_commit": ["d26b2424"],
-        "test_patch": [None],
-        "hints_text": pa.array([None], pa.string()),
-        "created_at": pa.array([1_553_053_578_000], pa.timestamp("ms")),
-        "FAIL_TO_PASS": pa.array([["test_a", "test_b"]], pa.list_(pa.string())),
-        "stars": [12],
-    })
+    table = pa.table(
+        {
+            "instance_id": [DJANGO],
+            "repo": ["django/django"],
+            "base_commit": ["d26b2424"],
+            "test_patch": [None],
+            "hints_text": pa.array([None], pa.string()),
+            "created_at": pa.array([1_553_053_578_000], pa.timestamp("ms")),
+            "FAIL_TO_PASS": pa.array([["test_a", "test_b"]], pa.list_(pa.string())),
+            "stars": [12],
+        }
+    )
     pq.write_table(table, tmp_path / "d.parquet")
     (instance,) = load_instances(tmp_path / "d.parquet")
     assert (instance.test_patch, instance.hints_text) == ("", "")
@@ -116,8 +118,14 @@ def test_numeric_versions_become_swebench_strings(tmp_path: Path, given: object,
 
 @pytest.mark.parametrize(
     "instance_id",
-    [DJANGO, "scikit-learn__scikit-learn-10297", "Automattic__wp-calypso-21409", "sphinx-doc__sphinx-8721",
-     "pydata__xarray-3364", "my_suite.task-1"],
+    [
+        DJANGO,
+        "scikit-learn__scikit-learn-10297",
+        "Automattic__wp-calypso-21409",
+        "sphinx-doc__sphinx-8721",
+        "pydata__xarray-3364",
+        "my_suite.task-1",
+    ],
 )
 def test_swebench_ids_are_safe(tmp_path: Path, instance_id: str) -> None:
     (instance,) = load_instances(write_jsonl(tmp_path / "d.jsonl", row(instance_id=instance_id)))

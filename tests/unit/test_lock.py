@@ -408,8 +408,16 @@ def test_lease_of_a_dead_process_on_this_host_is_not_live() -> None:
     child = subprocess.Popen(["sleep", "30"])
     child_start = process_start(child.pid)
     alive = Lease(
-        name="s", seq=1, owner="o", token="t", host=socket.gethostname(), pid=child.pid, pid_start=child_start,
-        acquired_at=now, renewed_at=now, expires_at=now + 600,
+        name="s",
+        seq=1,
+        owner="o",
+        token="t",
+        host=socket.gethostname(),
+        pid=child.pid,
+        pid_start=child_start,
+        acquired_at=now,
+        renewed_at=now,
+        expires_at=now + 600,
     )
     assert alive.live(now)
     child.kill()

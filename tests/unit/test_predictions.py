@@ -99,9 +99,7 @@ def test_good_predictions_of_the_corpus_load() -> None:
     assert [c.instance_id for c in candidates] == [DJANGO, ASTROPY, SYMPY]
 
 
-@pytest.mark.parametrize(
-    "case", [pytest.param(c, id=c["name"]) for c in CASES if c["kind"] == "predictions"]
-)
+@pytest.mark.parametrize("case", [pytest.param(c, id=c["name"]) for c in CASES if c["kind"] == "predictions"])
 def test_bad_predictions(case: dict[str, Any], monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.chdir(BAD)  # paths as a user gives them: the message length does not depend on the checkout
     by_id = {i.instance_id: i for i in load_instances(case["dataset"])}

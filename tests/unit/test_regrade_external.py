@@ -14,7 +14,9 @@ from orchestrator.commands.regrade import regrade_external
 
 FIXTURES = Path("tests/fixtures/logs")
 FRAMED = sorted(
-    p for p in FIXTURES.glob("*/*.json") if json.loads(p.read_text()).get("framed") and json.loads(p.read_text())["instances"]
+    p
+    for p in FIXTURES.glob("*/*.json")
+    if json.loads(p.read_text()).get("framed") and json.loads(p.read_text())["instances"]
 )
 
 
@@ -28,10 +30,17 @@ def layout(tmp_path: Path) -> tuple[Path, Path, dict[str, bool]]:
             iid = inst["instance_id"] if inst["instance_id"] not in expected else f"{inst['instance_id']}-2"
             (logs / iid).mkdir(parents=True)
             (logs / iid / "test_output.txt").write_text(log_text, encoding="utf-8")
-            rows.append({
-                "instance_id": iid, "repo": inst["repo"], "base_commit": "0" * 40, "test_patch": "",
-                "FAIL_TO_PASS": inst["FAIL_TO_PASS"], "PASS_TO_PASS": inst["PASS_TO_PASS"], "log_parser": meta["parser"],
-            })
+            rows.append(
+                {
+                    "instance_id": iid,
+                    "repo": inst["repo"],
+                    "base_commit": "0" * 40,
+                    "test_patch": "",
+                    "FAIL_TO_PASS": inst["FAIL_TO_PASS"],
+                    "PASS_TO_PASS": inst["PASS_TO_PASS"],
+                    "log_parser": meta["parser"],
+                }
+            )
             expected[iid] = inst["resolved"]
     dataset = tmp_path / "dataset.jsonl"
     dataset.write_text("".join(json.dumps(r) + "\n" for r in rows), encoding="utf-8")
@@ -76,7 +85,9 @@ def test_cli_regrade_external_and_its_errors(
         main()
     assert ok.value.code == 0
     assert "resolved" in capsys.readouterr().out
-    monkeypatch.setattr(sys, "argv", ["evalfleet", "regrade", "--dataset", str(dataset), "--logs", str(tmp_path / "nope")])
+    monkeypatch.setattr(
+        sys, "argv", ["evalfleet", "regrade", "--dataset", str(dataset), "--logs", str(tmp_path / "nope")]
+    )
     with pytest.raises(SystemExit) as info:
         main()
     assert info.value.code == 2

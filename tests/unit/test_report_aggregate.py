@@ -210,7 +210,8 @@ def test_integrity_is_a_report_dimension_and_the_flag_policy_applies(
     )
     clean = make_result("a", "i2", "resolved", repo="org/b")
     commit_all(
-        file_store, [flagged, clean],
+        file_store,
+        [flagged, clean],
         {"config": {"seed": SEED, "execution": {"flagged_as_unresolved": as_unresolved}}},
     )
     write_reports(file_store, SWEEP)

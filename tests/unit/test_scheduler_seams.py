@@ -44,7 +44,9 @@ def test_a_batch_leaves_items_with_infra_errors_to_be_resubmitted(tmp_path: Path
     out = evaluate_batch(batch, EvalSettings(max_attempts=3), store_cfg, "support.evaluators:flaky")
     assert [s is None for s in out] == [False, True, False, True, False]  # odd repeats fail once
     assert [s.key for s in out if s is not None] == ["key0000", "key0002", "key0004"]
-    again = evaluate_batch([batch[1], batch[3]], EvalSettings(max_attempts=3), store_cfg, "support.evaluators:flaky")
+    again = evaluate_batch(
+        [batch[1], batch[3]], EvalSettings(max_attempts=3), store_cfg, "support.evaluators:flaky"
+    )
     assert [(s.verdict, s.attempts) for s in again if s is not None] == [("resolved", 1), ("resolved", 1)]
     results = {r.key: r for r in load_results(FileStore(tmp_path / "store"), "sweep-seams")}
     assert sorted(results) == [it.key for it in batch]

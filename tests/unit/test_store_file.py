@@ -100,5 +100,27 @@ def test_unsupported_scheme_is_a_config_error() -> None:
 def test_s3_url_parses_bucket_and_prefix() -> None:
     store = open_store("s3://my-bucket/team/results/", endpoint_url="http://127.0.0.1:9", region="us-east-1")
     assert isinstance(store, S3Store)
-    assert (store.bucket, store.prefix, store.url) == ("my-bucket", "team/results", "s3://my-bucket/team/results")
+    assert (store.bucket, store.prefix, store.url) == (
+        "my-bucket",
+        "team/results",
+        "s3://my-bucket/team/results",
+    )
     assert store.endpoint_url == "http://127.0.0.1:9"
+
+
+def test_keys_named_lists_one_level_below_the_prefix(file_store: FileStore) -> None:
+    for key in (
+        "s/items/a/result.json",
+        "s/items/b/attempt-1/result.json",
+        "s/items/c/result.json",
+        "s/items/c/attempt-1/started.json",
+        "s/itemsx/d/result.json",
+        "s/items/result.json",
+    ):
+        file_store.put(key, b"{}")
+    assert sorted(file_store.keys_named("s/items/", "result.json")) == [
+        "s/items/a/result.json",
+        "s/items/c/result.json",
+    ]
+    assert list(file_store.keys_named("s/none/", "result.json")) == []
+    assert list(file_store.keys_named("s/items/result.json/", "x")) == []  # a file, not a directory

@@ -8,8 +8,8 @@ from __future__ import annotations
 
 import json
 import os
-import threading
 import socket
+import threading
 import time
 from pathlib import Path
 

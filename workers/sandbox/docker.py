@@ -245,7 +245,9 @@ class DockerSandbox:
         after a slow kill) and succeeds a moment later: a server error is retried before giving up."""
         for n in range(1, tries + 1):
             try:
-                self._gone("remove", timeout, lambda: self._api.remove_container(self._id, force=True, v=True))
+                self._gone(
+                    "remove", timeout, lambda: self._api.remove_container(self._id, force=True, v=True)
+                )
                 break
             except SandboxError as exc:
                 server_error = isinstance(exc.__cause__, APIError) and (exc.__cause__.status_code or 0) >= 500
