@@ -337,6 +337,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--data-out", type=Path, default=DEMO, help="Where the data files go.")
     parser.add_argument("--check", action="store_true", help="Verify the checked-in data files instead.")
     args = parser.parse_args(argv)
+    args.out, args.data_out = args.out.resolve(), args.data_out.resolve()  # git runs in other directories
     try:
         if args.check:
             with tempfile.TemporaryDirectory(prefix="evalfleet-demo-check-") as tmp:
