@@ -105,7 +105,7 @@ def _render(a: argparse.Namespace) -> Any:
 def _all(a: argparse.Namespace) -> Any:
     from bench import suite
 
-    return suite.run(out_dir=a.out, workdir=a.workdir, sizes=a.sizes)
+    return suite.run(out_dir=a.out, workdir=a.workdir, sizes=a.sizes, start=a.start)
 
 
 def _sizes(text: str) -> list[int]:
@@ -164,6 +164,7 @@ def parser() -> argparse.ArgumentParser:
     add("render", _render, "the tables of BENCHMARKS.md from the saved results")
     sp = add("all", _all, "every figure of BENCHMARKS.md")
     sp.add_argument("--sizes", type=_sizes, default=[1000, 10000, 100000])
+    sp.add_argument("--from", dest="start", default=None, help="Resume at this step (after a failure).")
     return p
 
 

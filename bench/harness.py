@@ -26,9 +26,10 @@ from typing import Any
 
 import yaml
 
+from orchestrator.commit import load_results
 from orchestrator.config import validate_config
 from orchestrator.execute import eval_settings
-from orchestrator.store import open_store
+from orchestrator.store import ResultStore, open_store
 from orchestrator.sweep import plan_sweep
 from workers.images import ensure_instance_image
 from workers.models import WorkItem
@@ -144,6 +145,13 @@ def stop_seconds(log_dir: Path) -> float:
     return total
 
 
+def work_span(store: ResultStore, sweep_id: str) -> float:
+    """From the first attempt's start to the last attempt's end (evalfleet's wall minus its start-up:
+    Ray, planning, manifest, and the reports at the end)."""
+    attempts = [a for r in load_results(store, sweep_id) for a in r.attempts]
+    return max(a.finished_at for a in attempts) - min(a.started_at for a in attempts)
+
+
 def _when(stamp: str) -> datetime:
     return datetime.strptime(stamp.split(",", maxsplit=1)[0], "%Y-%m-%d %H:%M:%S")
 
@@ -194,13 +202,18 @@ def run(slots: int = 2, workdir: Path | None = None) -> dict[str, Any]:
     key = next(k for k in store.list("sweeps/") if k.endswith(f"/reports/{RUN}.{k.split('/')[1]}.json"))
     ef_report = json.loads(store.get(key) or b"{}")
     swe, ours = outcomes(swe_report), outcomes(ef_report)
+    stop_s = stop_seconds(root / "logs")
+    span = work_span(store, key.split("/")[1])
     return {
         "instances": len(items),
         "parallelism": slots,
         "swebench_wall_s": round(swe_wall, 2),
         "evalfleet_wall_s": round(ef_wall, 2),
         "ratio_swebench_over_evalfleet": round(swe_wall / ef_wall, 2),
-        "swebench_docker_stop_s_summed": round(stop_seconds(root / "logs"), 1),
+        "swebench_docker_stop_s_summed": round(stop_s, 1),
+        "swebench_wall_minus_stop_waits_s": round(swe_wall - stop_s / slots, 2),
+        "evalfleet_work_span_s": round(span, 2),
+        "evalfleet_startup_s": round(ef_wall - span, 2),
         "agree": swe == ours,
         "outcomes_swebench": swe,
         "outcomes_evalfleet": ours,

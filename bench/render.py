@@ -180,13 +180,19 @@ def reuse(r: dict[str, Any]) -> str:
 
 def harness(h: dict[str, Any]) -> str:
     rows = [
-        ("swebench run_evaluation", h["swebench_wall_s"], h["parallelism"]),
-        ("evalfleet eval", h["evalfleet_wall_s"], h["parallelism"]),
+        ("swebench run_evaluation", h["swebench_wall_s"], h.get("swebench_wall_minus_stop_waits_s", "-")),
+        ("evalfleet eval", h["evalfleet_wall_s"], h.get("evalfleet_work_span_s", "-")),
     ]
-    return table(("harness", "wall (s)", "parallelism"), rows) + (
+    head = (
+        f"harness (CLI, parallelism {h['parallelism']})",
+        "wall (s)",
+        "wall without swebench's stop waits / evalfleet's work span (s)",
+    )
+    return table(head, rows) + (
         f"\n\n{h['instances']} instances; ratio swebench / evalfleet = **{h['ratio_swebench_over_evalfleet']}**; "
         f"verdicts agree: **{h['agree']}**; swebench's `docker stop` waits, summed over instances: "
-        f"{h['swebench_docker_stop_s_summed']} s; order: {h['order']}."
+        f"{h['swebench_docker_stop_s_summed']} s; evalfleet start-up (Ray, plan, reports): "
+        f"{h.get('evalfleet_startup_s', '-')} s; order: {h['order']}."
     )
 
 

@@ -95,10 +95,10 @@ def run(
     """Every size in its own child process."""
     out = []
     for items in sizes:
-        cmd = [
-            sys.executable,
-            "-m",
-            "bench",
+        cmd = [sys.executable, "-m", "bench"]
+        if workdir is not None:
+            cmd += ["--workdir", str(workdir)]
+        cmd += [
             "scale-point",
             "--items",
             str(items),
@@ -109,8 +109,6 @@ def run(
             "--evaluator",
             evaluator,
         ]
-        if workdir is not None:
-            cmd += ["--workdir", str(workdir)]
         done = subprocess.run(cmd, capture_output=True, text=True, check=False)
         if done.returncode != 0:
             raise RuntimeError(f"scale point {items} failed:\n{done.stderr[-3000:]}")

@@ -39,25 +39,30 @@ def _steps(
     ]
 
 
-def run(*, out_dir: Path, workdir: Path | None, sizes: list[int]) -> dict[str, Any]:
-    """Every benchmark; their scratch files (stores of up to 100k items, ~2 GB) are removed at the end."""
+def run(*, out_dir: Path, workdir: Path | None, sizes: list[int], start: str | None = None) -> dict[str, Any]:
+    """Every benchmark (from ``start`` on: the earlier ones' saved figures are kept); their scratch files
+    (stores of up to 100k items, ~2 GB) are removed at the end."""
     scratch = Path(tempfile.mkdtemp(prefix="evalfleet-bench-", dir=workdir))
     try:
-        return _run(out_dir, scratch, sizes)
+        return _run(out_dir, scratch, sizes, start)
     finally:
         shutil.rmtree(scratch, ignore_errors=True)
 
 
-def _run(out_dir: Path, workdir: Path, sizes: list[int]) -> dict[str, Any]:
+def _run(out_dir: Path, workdir: Path, sizes: list[int], start: str | None) -> dict[str, Any]:
     host = machine()
     done: dict[str, Any] = {}
-    for name, step in _steps(workdir, sizes, out_dir, done):
+    steps = _steps(workdir, sizes, out_dir, done)
+    names = [name for name, _ in steps]
+    if start is not None and start not in names:
+        raise SystemExit(f"unknown step {start!r}: one of {', '.join(names)}")
+    for name, step in steps[names.index(start) if start else 0 :]:
         t0 = time.perf_counter()
         print(f"bench: {name} (load {load_1m():.2f}) ...", file=sys.stderr, flush=True)
         done[name] = step()
         results.save(out_dir, name, done[name], host=host)
         print(f"bench: {name} done in {time.perf_counter() - t0:.0f} s", file=sys.stderr, flush=True)
-    text = render.figures(host, done, load_end=load_1m())
+    text = render_saved(out_dir) if start else render.figures(host, done, load_end=load_1m())
     (out_dir / "figures.md").write_text(text, encoding="utf-8")
     print(text)
     return done

@@ -10,8 +10,9 @@ import fnmatch
 import hashlib
 import json
 from collections import Counter
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
+from json.encoder import encode_basestring_ascii
 from pathlib import Path
 from typing import Any
 
@@ -24,7 +25,19 @@ from workers.spec import EnvSpec, RepoSource, SpecCatalog
 
 def stable_hash(*parts: Any) -> str:
     """sha256 of the canonical JSON of ``parts``."""
-    return hashlib.sha256(_CANONICAL.encode(parts).encode("utf-8")).hexdigest()
+    return hashlib.sha256(canonical_json(parts).encode("utf-8")).hexdigest()
+
+
+def canonical_json(parts: tuple[Any, ...]) -> str:
+    """``json.dumps(parts, sort_keys=True, separators=(",", ":"), default=_jsonable)``; a tuple of only
+    strings and integers (seeds, order keys: 200k of them in a 100k-item plan) is joined by hand."""
+    if all(type(p) is str or type(p) is int for p in parts):  # not bool: JSON has true/false for it
+        return "[" + ",".join(_scalar(p) for p in parts) + "]"
+    return _CANONICAL.encode(parts)
+
+
+def _scalar(value: str | int) -> str:
+    return encode_basestring_ascii(value) if isinstance(value, str) else int.__repr__(value)
 
 
 def _jsonable(value: Any) -> Any:
@@ -56,7 +69,7 @@ def item_key(
     return stable_hash(
         "item/v1",
         HARNESS_VERSION,
-        instance.model_dump(mode="json", by_alias=True, exclude={"problem_statement", "hints_text"}),
+        _keyed_instance(instance),
         candidate.run,
         candidate.patch or "",
         spec,  # image recipe, test command, parser, time limits
@@ -65,6 +78,44 @@ def item_key(
         repeat,
         seed,
     )[:32]
+
+
+def _keyed_instance(instance: Instance) -> dict[str, Any]:
+    return instance.model_dump(mode="json", by_alias=True, exclude={"problem_statement", "hints_text"})
+
+
+class ItemKeys:
+    """``item_key`` for the many items of a plan, equal to it: the JSON of the parts items share (an
+    instance, a candidate, a spec, the limits) is encoded once, not once per repeat and seed. The JSON of
+    a tuple is its parts' JSON joined by commas in brackets, so the hashed text is the very same."""
+
+    def __init__(self) -> None:
+        self._head = _CANONICAL.encode(["item/v1", HARNESS_VERSION])[1:-1]
+        self._encoded: dict[int, tuple[object, str]] = {}  # id -> (the object, kept alive; its JSON)
+
+    def _json(self, obj: object, value: Callable[[], Any]) -> str:
+        hit = self._encoded.get(id(obj))
+        if hit is None or hit[0] is not obj:
+            hit = (obj, _CANONICAL.encode(value()))
+            self._encoded[id(obj)] = hit
+        return hit[1]
+
+    def __call__(
+        self, instance: Instance, candidate: Candidate, spec: EnvSpec, source: RepoSource | None, repeat: int,
+        seed: int, limits: SandboxLimits | None = None,
+    ) -> str:
+        parts = [
+            self._head,
+            self._json(instance, lambda: _keyed_instance(instance)),
+            self._json(candidate, lambda: [candidate.run, candidate.patch or ""])[1:-1],
+            self._json(spec, lambda: spec),
+            self._json(source, lambda: source.kind if source else None),
+            self._json(limits, lambda: limits),
+            _scalar(repeat) if type(repeat) is int else _CANONICAL.encode(repeat),
+            _scalar(seed) if type(seed) is int else _CANONICAL.encode(seed),
+        ]
+        blob = "[" + ",".join(parts) + "]"
+        return hashlib.sha256(blob.encode("utf-8")).hexdigest()[:32]
 
 
 @dataclass
@@ -144,6 +195,7 @@ def build_plan(
     seeds = config.seeds or [config.seed]
     specs = {i.instance_id: _with_overrides(resolve_spec(i, catalog, config.specs), config) for i in instances}
     limits = config.execution.limits
+    keys = ItemKeys()
     items: list[WorkItem] = []
     for run, candidates in candidates_by_run.items():
         for cand in candidates:
@@ -154,7 +206,7 @@ def build_plan(
             for base_seed in seeds:
                 for repeat in range(config.repeats):
                     seed = derive_seed(base_seed, run, inst.instance_id, repeat)
-                    key = item_key(inst, cand, specs[inst.instance_id], source, repeat, seed, limits)
+                    key = keys(inst, cand, specs[inst.instance_id], source, repeat, seed, limits)
                     items.append(WorkItem(
                         key=key, sweep_id=sweep_id, instance=inst, candidate=cand, repeat=repeat,
                         seed=seed, spec=specs[inst.instance_id], repo_source=source,

@@ -23,6 +23,7 @@ from typing import Any, Protocol
 import structlog
 
 from orchestrator.config import StoreConfig
+from orchestrator.placement import Placement, env_key
 from workers.evaluate import EvalSettings
 from workers.models import Result, Verdict, WorkItem
 
@@ -61,6 +62,7 @@ class Summary:
     reason: str
     committed: bool
     attempts: int
+    node_id: str | None = None  # the Ray node that evaluated it (image locality)
 
 
 _STORES: dict[str, Any] = {}
@@ -128,8 +130,17 @@ def _quiet_worker_logs() -> None:
 def _summary(result: Result, *, committed: bool) -> Summary:
     return Summary(
         key=result.key, instance_id=result.instance_id, run=result.run, verdict=result.verdict,
-        reason=result.reason, committed=committed, attempts=len(result.attempts),
+        reason=result.reason, committed=committed, attempts=len(result.attempts), node_id=_node_id(),
     )
+
+
+def _node_id() -> str | None:
+    import ray
+
+    try:
+        return str(ray.get_runtime_context().get_node_id()) if ray.is_initialized() else None
+    except Exception:  # outside a Ray worker: no node to report
+        return None
 
 
 def init_ray(address: str | None, *, sandbox_slots: int | None, num_cpus: int | None = None) -> int:
@@ -187,14 +198,12 @@ def run_items(
 
     if batch_size < 1:
         raise ValueError(f"batch_size must be at least 1, got {batch_size}")
-    single: Any = ray.remote(evaluate_and_commit).options(  # Any: ray's stubs miss the defaulted argument
-        num_cpus=0, resources={"sandbox": 1}, max_retries=settings.max_attempts + 1, retry_exceptions=[InfraError],
-    )
-    batched: Any = ray.remote(evaluate_batch).options(
-        num_cpus=0, resources={"sandbox": 1}, max_retries=settings.max_attempts + 1,
-    )
+    base = {"num_cpus": 0, "resources": {"sandbox": 1}, "max_retries": settings.max_attempts + 1}
+    single: Any = (ray.remote(evaluate_and_commit), {**base, "retry_exceptions": [InfraError]})
+    batched: Any = (ray.remote(evaluate_batch), base)
     window = max(1, int(slots * window_factor))
     settings_ref, store_ref = ray.put(settings), ray.put(store_cfg)
+    placement, env_of = Placement(), {it.key: env_key(it) for it in items}
     pending: dict[Any, tuple[WorkItem, ...]] = {}  # task -> its items; one item: a single-item task
     alone: deque[WorkItem] = deque()
     batches = _chunks(items, batch_size)
@@ -204,20 +213,32 @@ def run_items(
                 batch = (alone.popleft(),) if alone else next(batches, None)
                 if batch is None:
                     break
-                remote, arg = (single, batch[0]) if len(batch) == 1 else (batched, list(batch))
-                pending[remote.remote(arg, settings_ref, store_ref, evaluator)] = batch
+                (fn, options), arg = (single, batch[0]) if len(batch) == 1 else (batched, list(batch))
+                options = {**options, **_near_its_image(placement.preferred(env_of[batch[0].key]))}
+                pending[fn.options(**options).remote(arg, settings_ref, store_ref, evaluator)] = batch
             if not pending:
                 return
             done, _ = ray.wait(list(pending), num_returns=1, timeout=5.0)
             for ref in done:
                 batch = pending.pop(ref)
                 for summary in _summaries(ref, batch, alone):
+                    placement.record(env_of[summary.key], summary.node_id)
                     if on_done:
                         on_done(summary)
                     yield summary
     finally:
         for ref in pending:
             ray.cancel(ref, force=True)
+
+
+def _near_its_image(node_id: str | None) -> dict[str, Any]:
+    """Task options preferring (softly) a node that already evaluated this environment; a busy or dead
+    node makes the task spill elsewhere."""
+    if node_id is None:
+        return {}
+    from ray.util.scheduling_strategies import NodeAffinitySchedulingStrategy
+
+    return {"scheduling_strategy": NodeAffinitySchedulingStrategy(node_id=node_id, soft=True, _spill_on_unavailable=True)}
 
 
 def _chunks(items: Sequence[WorkItem], size: int) -> Iterator[tuple[WorkItem, ...]]:
