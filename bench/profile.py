@@ -83,7 +83,7 @@ def summarize(raw: Path, n: int = 20) -> dict[str, Any]:
         own[frames[-1]] += k
         for f in set(frames):
             incl[f] += k
-    busy = {f: v for f, v in own.items() if not IDLE.search(f)}
+    busy = {f: v for f, v in own.items() if f.strip() and not IDLE.search(f)}
     return {
         "samples": total,
         "self": [(f, round(v / total, 4)) for f, v in sorted(busy.items(), key=lambda kv: -kv[1])[:n]],

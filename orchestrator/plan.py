@@ -12,7 +12,6 @@ import json
 from collections import Counter
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
-from json.encoder import encode_basestring_ascii
 from pathlib import Path
 from typing import Any
 
@@ -25,19 +24,7 @@ from workers.spec import EnvSpec, RepoSource, SpecCatalog
 
 def stable_hash(*parts: Any) -> str:
     """sha256 of the canonical JSON of ``parts``."""
-    return hashlib.sha256(canonical_json(parts).encode("utf-8")).hexdigest()
-
-
-def canonical_json(parts: tuple[Any, ...]) -> str:
-    """``json.dumps(parts, sort_keys=True, separators=(",", ":"), default=_jsonable)``; a tuple of only
-    strings and integers (seeds, order keys: 200k of them in a 100k-item plan) is joined by hand."""
-    if all(type(p) is str or type(p) is int for p in parts):  # not bool: JSON has true/false for it
-        return "[" + ",".join(_scalar(p) for p in parts) + "]"
-    return _CANONICAL.encode(parts)
-
-
-def _scalar(value: str | int) -> str:
-    return encode_basestring_ascii(value) if isinstance(value, str) else int.__repr__(value)
+    return hashlib.sha256(_CANONICAL.encode(parts).encode("utf-8")).hexdigest()
 
 
 def _jsonable(value: Any) -> Any:
@@ -111,8 +98,8 @@ class ItemKeys:
             self._json(spec, lambda: spec),
             self._json(source, lambda: source.kind if source else None),
             self._json(limits, lambda: limits),
-            _scalar(repeat) if type(repeat) is int else _CANONICAL.encode(repeat),
-            _scalar(seed) if type(seed) is int else _CANONICAL.encode(seed),
+            str(repeat) if type(repeat) is int else _CANONICAL.encode(repeat),  # JSON of an int (not a bool)
+            str(seed) if type(seed) is int else _CANONICAL.encode(seed),
         ]
         blob = "[" + ",".join(parts) + "]"
         return hashlib.sha256(blob.encode("utf-8")).hexdigest()[:32]

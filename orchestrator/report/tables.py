@@ -201,4 +201,6 @@ def integrity_table(report: dict[str, Any]) -> str:
                 (top or "-", None),
             ]
         )
-    return table("integrity", ["run", "flagged", "flagged and resolved", "by kind", "rules (examples)"], rows)
+    return table(
+        "table-integrity", ["run", "flagged", "flagged and resolved", "by kind", "rules (examples)"], rows
+    )

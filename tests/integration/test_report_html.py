@@ -28,7 +28,14 @@ from workers.models import Attempt, Result, Verdict
 ROOT = Path(__file__).resolve().parents[2]
 WINDOW = (1400, 3400)
 CHARTS = ("chart-rates", "chart-repos", "chart-heatmap", "chart-durations")
-TABLES = ("table-runs", "table-comparisons", "table-replicates", "table-repos", "table-durations")
+TABLES = (
+    "table-runs",
+    "table-comparisons",
+    "table-replicates",
+    "table-repos",
+    "table-durations",
+    "table-integrity",
+)
 
 
 @pytest.fixture(scope="module")
