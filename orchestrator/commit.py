@@ -30,7 +30,7 @@ def prior_attempts(store: ResultStore, sweep_id: str, key: str) -> list[Attempt]
     """Attempts made by earlier tasks of this item, finished or not, in order."""
     paths = SweepPaths(sweep_id)
     prefix = f"{paths.item(key)}/attempt-"
-    numbers = sorted({int(k[len(prefix):].split("/", 1)[0]) for k in store.list(prefix)})
+    numbers = sorted({int(k[len(prefix) :].split("/", 1)[0]) for k in store.list(prefix)})
     attempts = []
     for n in numbers:
         base = paths.attempt(key, n)
@@ -40,11 +40,20 @@ def prior_attempts(store: ResultStore, sweep_id: str, key: str) -> list[Attempt]
             continue
         started = json.loads(store.get(f"{base}/{STARTED}") or b"{}")
         t0 = float(started.get("started_at", 0.0))
-        attempts.append(Attempt(
-            n=n, started_at=t0, finished_at=t0, node=str(started.get("node", "")),
-            error=ErrorInfo(error_class="AttemptLost", message="the attempt never finished: its worker or node died",
-                            phase="unknown", retryable=True),
-        ))
+        attempts.append(
+            Attempt(
+                n=n,
+                started_at=t0,
+                finished_at=t0,
+                node=str(started.get("node", "")),
+                error=ErrorInfo(
+                    error_class="AttemptLost",
+                    message="the attempt never finished: its worker or node died",
+                    phase="unknown",
+                    retryable=True,
+                ),
+            )
+        )
     return attempts
 
 
@@ -65,7 +74,9 @@ def upload_attempts(store: ResultStore, result: Result, outdir: Path) -> dict[st
     return log_keys
 
 
-def commit_result(store: ResultStore, result: Result, outdir: Path, prior: list[Attempt] | None = None) -> bool:
+def commit_result(
+    store: ResultStore, result: Result, outdir: Path, prior: list[Attempt] | None = None
+) -> bool:
     """Logs first, ``result.json`` last and once. Returns False when the key was already committed."""
     paths = SweepPaths(result.sweep_id)
     if store.exists(paths.result(result.key)):
@@ -81,9 +92,9 @@ def committed_keys(store: ResultStore, sweep_id: str) -> set[str]:
     prefix = SweepPaths(sweep_id).items
     keys_named = getattr(store, "keys_named", None)  # a file store lists one level, not every attempt's logs
     if keys_named is not None:
-        return {k[len(prefix):].split("/", 1)[0] for k in keys_named(prefix, "result.json")}
+        return {k[len(prefix) :].split("/", 1)[0] for k in keys_named(prefix, "result.json")}
     return {
-        k[len(prefix):].split("/", 1)[0]
+        k[len(prefix) :].split("/", 1)[0]
         for k in store.list(prefix)
         if k.endswith("/result.json") and k.count("/") == prefix.count("/") + 1
     }

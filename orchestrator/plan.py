@@ -88,8 +88,14 @@ class ItemKeys:
         return hit[1]
 
     def __call__(
-        self, instance: Instance, candidate: Candidate, spec: EnvSpec, source: RepoSource | None, repeat: int,
-        seed: int, limits: SandboxLimits | None = None,
+        self,
+        instance: Instance,
+        candidate: Candidate,
+        spec: EnvSpec,
+        source: RepoSource | None,
+        repeat: int,
+        seed: int,
+        limits: SandboxLimits | None = None,
     ) -> str:
         parts = [
             self._head,
@@ -124,7 +130,12 @@ class Plan:
         done = set(committed)
         remaining = [it for it in self.items if it.key not in done]
         return Plan(
-            self.sweep_id, remaining, self.instances, self.runs, self.repeats, self.seeds,
+            self.sweep_id,
+            remaining,
+            self.instances,
+            self.runs,
+            self.repeats,
+            self.seeds,
             {**self.skipped, "committed": len(self.items) - len(remaining)},
         )
 
@@ -135,7 +146,9 @@ class Plan:
         return Counter(it.candidate.run for it in self.items)
 
 
-def select_instances(instances: Sequence[Instance], include: Sequence[str], exclude: Sequence[str]) -> list[Instance]:
+def select_instances(
+    instances: Sequence[Instance], include: Sequence[str], exclude: Sequence[str]
+) -> list[Instance]:
     def matches(iid: str, patterns: Sequence[str]) -> bool:
         return any(fnmatch.fnmatchcase(iid, p) for p in patterns)
 
@@ -158,8 +171,11 @@ def resolve_spec(instance: Instance, catalog: SpecCatalog, spec_dirs: Sequence[s
         return spec.model_copy(update={"parser": instance.log_parser}) if instance.log_parser else spec
     if instance.image and instance.eval_script:  # v5 rows carry their own environment
         return EnvSpec(
-            repo=instance.repo, version=instance.version or "*", test_cmd="bash /eval/eval.sh",
-            test_targets="none", parser=instance.log_parser or "pytest",
+            repo=instance.repo,
+            version=instance.version or "*",
+            test_cmd="bash /eval/eval.sh",
+            test_targets="none",
+            parser=instance.log_parser or "pytest",
         )
     raise ConfigError(
         f"repo {instance.repo!r} version {instance.version!r} (instance {instance.instance_id}) "
@@ -180,7 +196,9 @@ def build_plan(
     """Expand the matrix. Instances without a candidate in a run are not planned for that run."""
     by_id = {i.instance_id: i for i in instances}
     seeds = config.seeds or [config.seed]
-    specs = {i.instance_id: _with_overrides(resolve_spec(i, catalog, config.specs), config) for i in instances}
+    specs = {
+        i.instance_id: _with_overrides(resolve_spec(i, catalog, config.specs), config) for i in instances
+    }
     limits = config.execution.limits
     keys = ItemKeys()
     items: list[WorkItem] = []
@@ -194,11 +212,19 @@ def build_plan(
                 for repeat in range(config.repeats):
                     seed = derive_seed(base_seed, run, inst.instance_id, repeat)
                     key = keys(inst, cand, specs[inst.instance_id], source, repeat, seed, limits)
-                    items.append(WorkItem(
-                        key=key, sweep_id=sweep_id, instance=inst, candidate=cand, repeat=repeat,
-                        seed=seed, spec=specs[inst.instance_id], repo_source=source,
-                        limits=limits,
-                    ))
+                    items.append(
+                        WorkItem(
+                            key=key,
+                            sweep_id=sweep_id,
+                            instance=inst,
+                            candidate=cand,
+                            repeat=repeat,
+                            seed=seed,
+                            spec=specs[inst.instance_id],
+                            repo_source=source,
+                            limits=limits,
+                        )
+                    )
     _check_unique(items)
     items.sort(key=lambda it: stable_hash("order", config.seed, it.key))
     return Plan(sweep_id, items, list(instances), list(candidates_by_run), config.repeats, seeds)
@@ -222,7 +248,8 @@ def _check_unique(items: Sequence[WorkItem]) -> None:
         raise ConfigError(
             f"{len(dupes)} work items would have the same key (e.g. {first.instance.instance_id} in run "
             f"{first.candidate.run})",
-            source="seeds", fix="remove repeated values from 'seeds'",
+            source="seeds",
+            fix="remove repeated values from 'seeds'",
         )
 
 

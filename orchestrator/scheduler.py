@@ -37,8 +37,14 @@ class Evaluator(Protocol):
     """The signature of ``workers.evaluate.evaluate``: what a task calls to turn an item into a Result."""
 
     def __call__(
-        self, item: WorkItem, settings: EvalSettings, outdir: Path, *, first_attempt: int = 1,
-        budget: int | None = None, on_attempt_start: Callable[[int], None] | None = None,
+        self,
+        item: WorkItem,
+        settings: EvalSettings,
+        outdir: Path,
+        *,
+        first_attempt: int = 1,
+        budget: int | None = None,
+        on_attempt_start: Callable[[int], None] | None = None,
     ) -> Result: ...
 
 
@@ -105,7 +111,11 @@ def evaluate_and_commit(
     outdir = Path(tempfile.mkdtemp(prefix=f"evalfleet-{item.key[:12]}-"))
     try:
         result = evaluate(
-            item, settings, outdir, first_attempt=first, budget=budget,
+            item,
+            settings,
+            outdir,
+            first_attempt=first,
+            budget=budget,
             on_attempt_start=lambda n: mark_attempt_started(store, item.sweep_id, item.key, n),
         )
         last = result.attempts[-1].error if result.attempts else None
@@ -129,8 +139,14 @@ def _quiet_worker_logs() -> None:
 
 def _summary(result: Result, *, committed: bool) -> Summary:
     return Summary(
-        key=result.key, instance_id=result.instance_id, run=result.run, verdict=result.verdict,
-        reason=result.reason, committed=committed, attempts=len(result.attempts), node_id=_node_id(),
+        key=result.key,
+        instance_id=result.instance_id,
+        run=result.run,
+        verdict=result.verdict,
+        reason=result.reason,
+        committed=committed,
+        attempts=len(result.attempts),
+        node_id=_node_id(),
     )
 
 
@@ -155,8 +171,12 @@ def init_ray(address: str | None, *, sandbox_slots: int | None, num_cpus: int | 
         else:
             slots = sandbox_slots or os.cpu_count() or 1
             ray.init(  # "local": never join a cluster that happens to run on this machine
-                address="local", num_cpus=num_cpus or max(os.cpu_count() or 1, slots), resources={"sandbox": slots},
-                include_dashboard=False, log_to_driver=False, logging_level=logging.WARNING,
+                address="local",
+                num_cpus=num_cpus or max(os.cpu_count() or 1, slots),
+                resources={"sandbox": slots},
+                include_dashboard=False,
+                log_to_driver=False,
+                logging_level=logging.WARNING,
             )
     total = ray.cluster_resources().get("sandbox", 0)
     return int(total)
@@ -183,8 +203,14 @@ def evaluate_batch(
 
 
 def run_items(
-    items: Sequence[WorkItem], settings: EvalSettings, store_cfg: StoreConfig, *, slots: int,
-    window_factor: float = 2.0, on_done: Callable[[Summary], None] | None = None, evaluator: str | None = None,
+    items: Sequence[WorkItem],
+    settings: EvalSettings,
+    store_cfg: StoreConfig,
+    *,
+    slots: int,
+    window_factor: float = 2.0,
+    on_done: Callable[[Summary], None] | None = None,
+    evaluator: str | None = None,
     batch_size: int = 1,
 ) -> Iterator[Summary]:
     """Submit items as Ray tasks with a bounded window of tasks; yield summaries as they finish.
@@ -238,12 +264,16 @@ def _near_its_image(node_id: str | None) -> dict[str, Any]:
         return {}
     from ray.util.scheduling_strategies import NodeAffinitySchedulingStrategy
 
-    return {"scheduling_strategy": NodeAffinitySchedulingStrategy(node_id=node_id, soft=True, _spill_on_unavailable=True)}
+    return {
+        "scheduling_strategy": NodeAffinitySchedulingStrategy(
+            node_id=node_id, soft=True, _spill_on_unavailable=True
+        )
+    }
 
 
 def _chunks(items: Sequence[WorkItem], size: int) -> Iterator[tuple[WorkItem, ...]]:
     for start in range(0, len(items), size):
-        yield tuple(items[start:start + size])
+        yield tuple(items[start : start + size])
 
 
 def _summaries(ref: Any, batch: tuple[WorkItem, ...], alone: deque[WorkItem]) -> list[Summary]:
@@ -271,8 +301,13 @@ def _get(ref: Any, item: WorkItem) -> Summary:
         message = str(exc).strip().splitlines()[-1][:300] if str(exc).strip() else type(exc).__name__
         log.error("task failed", item=item.key, error=message)
         return Summary(
-            key=item.key, instance_id=item.instance.instance_id, run=item.candidate.run, verdict="error",
-            reason=f"task failed: {message}", committed=False, attempts=0,
+            key=item.key,
+            instance_id=item.instance.instance_id,
+            run=item.candidate.run,
+            verdict="error",
+            reason=f"task failed: {message}",
+            committed=False,
+            attempts=0,
         )
 
 
@@ -294,5 +329,7 @@ def reap_cluster(sweep_id: str) -> int:
         try:
             removed += len(ray.get(ref, timeout=120))
         except Exception as exc:  # a node that died meanwhile has nothing left to reap
-            log.warning("janitor task failed", error=str(exc).splitlines()[0] if str(exc) else type(exc).__name__)
+            log.warning(
+                "janitor task failed", error=str(exc).splitlines()[0] if str(exc) else type(exc).__name__
+            )
     return removed

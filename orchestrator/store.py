@@ -173,7 +173,9 @@ class FileStore:
                     yield f"{prefix}{entry.name}/{name}"
 
     def delete(self, key: str) -> None:
-        with contextlib.suppress(FileNotFoundError, IsADirectoryError, NotADirectoryError):  # a no-op, as on S3
+        with contextlib.suppress(
+            FileNotFoundError, IsADirectoryError, NotADirectoryError
+        ):  # a no-op, as on S3
             os.unlink(self._file(key))
 
 
@@ -181,7 +183,12 @@ class S3Store:
     """An S3 bucket (AWS, MinIO, SeaweedFS...). Credentials come from boto3's standard chain."""
 
     def __init__(
-        self, bucket: str, prefix: str, *, endpoint_url: str | None = None, region: str | None = None,
+        self,
+        bucket: str,
+        prefix: str,
+        *,
+        endpoint_url: str | None = None,
+        region: str | None = None,
         retry_deadline_s: float = 300.0,
     ) -> None:
         import boto3
@@ -193,7 +200,9 @@ class S3Store:
         self.endpoint_url = endpoint_url
         self.retry_deadline_s = retry_deadline_s
         cfg = Config(
-            retries={"max_attempts": 3, "mode": "standard"}, connect_timeout=5, read_timeout=30,
+            retries={"max_attempts": 3, "mode": "standard"},
+            connect_timeout=5,
+            read_timeout=30,
             s3={"addressing_style": "path"},
         )
         self._client = boto3.client("s3", endpoint_url=endpoint_url, region_name=region, config=cfg)
@@ -232,7 +241,11 @@ class S3Store:
             return True
         try:
             self._retry(
-                "commit", self._client.put_object, Bucket=self.bucket, Key=self._key(key), Body=data,
+                "commit",
+                self._client.put_object,
+                Bucket=self.bucket,
+                Key=self._key(key),
+                Body=data,
                 IfNoneMatch="*",
             )
             return True
@@ -247,7 +260,11 @@ class S3Store:
         self.put(probe, b"1")
         try:
             self._retry(
-                "probe", self._client.put_object, Bucket=self.bucket, Key=self._key(probe), Body=b"2",
+                "probe",
+                self._client.put_object,
+                Bucket=self.bucket,
+                Key=self._key(probe),
+                Body=b"2",
                 IfNoneMatch="*",
             )
             honoured = False
@@ -345,7 +362,7 @@ def open_store(url: str, *, endpoint_url: str | None = None, region: str | None 
     """A store from its URL: ``file://DIR`` (relative DIR allowed), a bare path, or ``s3://BUCKET/PREFIX``."""
     parsed = urlparse(url)
     if parsed.scheme in ("", "file"):
-        path = url[len("file://"):] if url.startswith("file://") else url
+        path = url[len("file://") :] if url.startswith("file://") else url
         return FileStore(Path(path or "."))
     if parsed.scheme == "s3":
         if not parsed.netloc:
@@ -353,4 +370,6 @@ def open_store(url: str, *, endpoint_url: str | None = None, region: str | None 
         endpoint = endpoint_url or os.environ.get("AWS_ENDPOINT_URL_S3") or os.environ.get("AWS_ENDPOINT_URL")
         store = S3Store(parsed.netloc, parsed.path, endpoint_url=endpoint, region=region)
         return store
-    raise ConfigError(f"unsupported store URL {url!r}", field="store.url", fix="use file://DIR or s3://BUCKET/PREFIX")
+    raise ConfigError(
+        f"unsupported store URL {url!r}", field="store.url", fix="use file://DIR or s3://BUCKET/PREFIX"
+    )

@@ -7,14 +7,23 @@ from workers.models import Candidate, Instance, WorkItem
 from workers.spec import EnvSpec
 
 
-def item(iid: str, *, install: str = "pip install .", env_commit: str = "e" * 40, image: str | None = None) -> WorkItem:
+def item(
+    iid: str, *, install: str = "pip install .", env_commit: str = "e" * 40, image: str | None = None
+) -> WorkItem:
     inst = Instance(
-        instance_id=iid, repo="o/r", base_commit=iid.ljust(40, "0")[:40], environment_setup_commit=env_commit,
+        instance_id=iid,
+        repo="o/r",
+        base_commit=iid.ljust(40, "0")[:40],
+        environment_setup_commit=env_commit,
         image=image,
     )
     spec = EnvSpec(repo="o/r", test_cmd="pytest", install=[install])
     return WorkItem(
-        key=iid, sweep_id="s", instance=inst, candidate=Candidate(instance_id=iid, run="r", patch="x"), seed=1,
+        key=iid,
+        sweep_id="s",
+        instance=inst,
+        candidate=Candidate(instance_id=iid, run="r", patch="x"),
+        seed=1,
         spec=spec,
     )
 

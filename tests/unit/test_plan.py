@@ -108,11 +108,16 @@ def test_missing_spec_is_a_config_error() -> None:
 
 def test_a_plan_has_the_keys_item_key_gives() -> None:
     """build_plan encodes shared parts once (ItemKeys); the keys must be item_key's, byte for byte."""
-    insts = [i.model_copy(update={"test_patch": 'diff "é€\\u2028\n', "extra": {"k": [1, None, 2.5]}}) for i in instances()]
+    insts = [
+        i.model_copy(update={"test_patch": 'diff "é€\\u2028\n', "extra": {"k": [1, None, 2.5]}})
+        for i in instances()
+    ]
     cfg = config(repeats=3, seeds=[1, 7], execution={"limits": {"memory_mb": 999}})
     p = build_plan(cfg, "sw", insts, {"a": candidates(insts, "a", patch="ünï\tcode")}, CATALOG, SOURCES)
     assert len(p.items) == 6 * 3 * 2
     for it in p.items:
-        assert it.key == item_key(it.instance, it.candidate, it.spec, it.repo_source, it.repeat, it.seed, it.limits)
+        assert it.key == item_key(
+            it.instance, it.candidate, it.spec, it.repo_source, it.repeat, it.seed, it.limits
+        )
     no_source = ItemKeys()(insts[0], p.items[0].candidate, SPEC, None, 0, 1)
     assert no_source == item_key(insts[0], p.items[0].candidate, SPEC, None, 0, 1)
