@@ -21,6 +21,7 @@ from orchestrator.sweep import plan_sweep
 from workers.images import ensure_instance_image
 
 OVERHEAD_PHASES = ("image", "start", "patch", "cleanup")
+PHASES = ("image", "start", "patch", "test", "cleanup")
 
 
 def run(items: int = 64, slots: int = 8, sleep_s: float = 5.0, workdir: Path | None = None) -> dict[str, Any]:
@@ -53,6 +54,7 @@ def run(items: int = 64, slots: int = 8, sleep_s: float = 5.0, workdir: Path | N
         "efficiency": round(sum(test_s) / (slots * sweep.makespan_s), 4),
         "test_phase_median_s": round(median(test_s), 3),
         "overhead_phases_median_s": round(median(overhead), 3),
+        "phase_medians_s": {p: round(median([r.durations.get(p, 0.0) for r in results]), 3) for p in PHASES},
         "overhead_phases_p90_s": round(p90(overhead), 3),
         "first_result_s": round(sweep.first_result_s, 2),
         "machine_cpu_s_per_item": round(cpu_s / items, 2),

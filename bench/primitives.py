@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import time
 from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
 from typing import Any
 
 from bench.measure import median, p90
@@ -68,7 +69,9 @@ def _round(backend: DockerBackend, config: SandboxConfig) -> dict[str, float]:
     return out
 
 
-def run(image: str, reps: int = 15, workdir: str = "/testbed") -> dict[str, Any]:
+def run(image: str, reps: int = 15, workdir: str = "/testbed", concurrent: int = 8) -> dict[str, Any]:
+    """Each primitive alone (``reps`` rounds), then with ``concurrent`` sandboxes doing the same at once
+    (3 rounds): what the engine does when 8 sandbox slots start, patch and clean up together."""
     backend = DockerBackend()
     config = SandboxConfig(
         image=image,
@@ -76,8 +79,16 @@ def run(image: str, reps: int = 15, workdir: str = "/testbed") -> dict[str, Any]
         workdir=workdir,
         labels=item_labels(SWEEP, "primitives", 1),
     )
-    samples: dict[str, list[float]] = {}
+    alone: dict[str, list[float]] = {}
     for _ in range(reps):
         for name, value in _round(backend, config).items():
-            samples.setdefault(name, []).append(value)
-    return {name: _summary(values) for name, values in samples.items()} | {"reps": reps}
+            alone.setdefault(name, []).append(value)
+    together: dict[str, list[float]] = {}
+    with ThreadPoolExecutor(concurrent) as pool:
+        for _ in range(3):
+            for one in pool.map(lambda _: _round(backend, config), range(concurrent)):
+                for name, value in one.items():
+                    together.setdefault(name, []).append(value)
+    out: dict[str, Any] = {name: _summary(values) for name, values in alone.items()}
+    out["concurrent"] = {name: _summary(values) for name, values in together.items()}
+    return out | {"reps": reps, "concurrency": concurrent}

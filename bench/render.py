@@ -16,12 +16,30 @@ def _ok(met: bool) -> str:
     return "met" if met else "**missed**"
 
 
-def host(h: dict[str, Any], load_end: float) -> str:
+def host(hosts: list[dict[str, Any]], load_ends: list[float]) -> str:
+    """The machine, when, and how loaded it was (several dates when benchmarks were re-run one by one)."""
+    h = hosts[0]
+    dates = sorted({x["date"] for x in hosts})
+    when = dates[0] if len(dates) == 1 else f"between {dates[0]} and {dates[-1]}"
+    starts = [x["load_1m_at_start"] for x in hosts]
     return (
-        f"Measured {h['date']} on {h['cores']} cores, {h['memory_gib']} GiB ({h['cpu']}, Linux {h['kernel']}), "
+        f"Measured {when} on {h['cores']} cores, {h['memory_gib']} GiB ({h['cpu']}, Linux {h['kernel']}), "
         f"Docker {h['docker']}, Ray {h['ray']}, Python {h['python']}; load average (1 min) "
-        f"{h['load_1m_at_start']} at the start, {load_end:.2f} at the end."
+        f"{min(starts)}-{max(starts)} when runs started, {min(load_ends):.2f}-{max(load_ends):.2f} when "
+        "benchmarks ended (a shared machine: see the note under each table)."
     )
+
+
+def efficiency_phases(runs: list[dict[str, Any]]) -> str:
+    rows = [
+        (r["sleep_s"], *[r["phase_medians_s"][p] for p in r["phase_medians_s"]])
+        for r in runs
+        if "phase_medians_s" in r
+    ]
+    if not rows:
+        return ""
+    names = list(runs[0]["phase_medians_s"])
+    return "\n\nPhase medians with 8 sandboxes at once (s):\n\n" + table(("test sleeps (s)", *names), rows)
 
 
 def efficiency(runs: list[dict[str, Any]]) -> str:
@@ -54,7 +72,7 @@ def efficiency(runs: list[dict[str, Any]]) -> str:
         "target 0.90",
         "verdicts",
     )
-    return table(head, rows)
+    return table(head, rows) + efficiency_phases(runs)
 
 
 def overhead(o: dict[str, Any]) -> str:
@@ -78,8 +96,21 @@ def overhead(o: dict[str, Any]) -> str:
 
 
 def primitives(p: dict[str, Any]) -> str:
-    rows = [(k, v["median_s"], v["p90_s"]) for k, v in p.items() if isinstance(v, dict)]
-    return table(("primitive", "median (s)", "p90 (s)"), rows) + f"\n\n{p['reps']} repetitions each."
+    together = p.get("concurrent", {})
+    n = p.get("concurrency", "-")
+    rows = [
+        (
+            k,
+            v["median_s"],
+            v["p90_s"],
+            together.get(k, {}).get("median_s", "-"),
+            together.get(k, {}).get("p90_s", "-"),
+        )
+        for k, v in p.items()
+        if isinstance(v, dict) and k != "concurrent"
+    ]
+    head = ("primitive", "alone: median (s)", "p90 (s)", f"{n} at once: median (s)", "p90 (s)")
+    return table(head, rows) + f"\n\n{p['reps']} rounds alone; 3 rounds of {n} sandboxes at once."
 
 
 def patch_proto(p: dict[str, Any]) -> str:
@@ -205,8 +236,9 @@ def profiles(ps: list[dict[str, Any]] | dict[str, Any], n: int = 6) -> str:
     return "\n".join(out)
 
 
-def figures(h: dict[str, Any], done: dict[str, Any], *, load_end: float) -> str:
-    parts = [host(h, load_end)]
+def figures(hosts: list[dict[str, Any]], done: dict[str, Any], *, loads: dict[str, float]) -> str:
+    """Every section; ``loads``: the load average at the end of each benchmark, shown under its table."""
+    parts = [host(hosts, list(loads.values()))]
     sections: list[tuple[str, str, Callable[[Any], str]]] = [
         ("Efficiency", "efficiency", efficiency),
         ("Fixed per-item overhead", "overhead", overhead),
@@ -219,7 +251,10 @@ def figures(h: dict[str, Any], done: dict[str, Any], *, load_end: float) -> str:
     ]
     for title, key, fn in sections:
         if key in done:
-            parts.append(f"### {title}\n\n{fn(done[key])}")
+            note = (
+                f"\n\nLoad average (1 min) when this benchmark ended: {loads[key]}." if key in loads else ""
+            )
+            parts.append(f"### {title}\n\n{fn(done[key])}{note}")
         if key == "scale" and "scale-batch1" in done and "scale" in done:
             parts.append(
                 f"### Batching (same run, 10,000 items)\n\n{batching(done['scale-batch1'], done['scale'])}"

@@ -62,7 +62,7 @@ def _run(out_dir: Path, workdir: Path, sizes: list[int], start: str | None) -> d
         done[name] = step()
         results.save(out_dir, name, done[name], host=host)
         print(f"bench: {name} done in {time.perf_counter() - t0:.0f} s", file=sys.stderr, flush=True)
-    text = render_saved(out_dir) if start else render.figures(host, done, load_end=load_1m())
+    text = render_saved(out_dir)
     (out_dir / "figures.md").write_text(text, encoding="utf-8")
     print(text)
     return done
@@ -87,8 +87,8 @@ def render_saved(out_dir: Path) -> str:
     saved = {name: rec for name in NAMES if (rec := results.load(out_dir, name)) is not None}
     if not saved:
         raise SystemExit(f"no results in {out_dir}: run python -m bench all")
-    host = next(iter(saved.values()))["machine"]
-    load_end = max(rec["load_1m_at_end"] for rec in saved.values())
-    text = render.figures(host, {k: v["figures"] for k, v in saved.items()}, load_end=load_end)
+    hosts = [rec["machine"] for rec in saved.values()]
+    loads = {k: v["load_1m_at_end"] for k, v in saved.items()}
+    text = render.figures(hosts, {k: v["figures"] for k, v in saved.items()}, loads=loads)
     (out_dir / "figures.md").write_text(text, encoding="utf-8")
     return text
