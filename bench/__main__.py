@@ -4,7 +4,7 @@ python -m bench all                      every figure of BENCHMARKS.md (about 15
 python -m bench efficiency [--sleep 5]   test time / (slots x makespan), 64 items on 8 slots
 python -m bench overhead                 fixed per-item overhead by phase, warm image
 python -m bench primitives               container start, exec, file write, removal
-python -m bench patch-proto              the patch phase as one exec (a prototype)
+python -m bench patch-phase              the patch phase: a call per step (before) vs one round trip
 python -m bench scale --sizes 1000,10000,100000
 python -m bench reuse                    N items, one env image: one build; cold vs warm
 python -m bench harness                  side by side with the official swebench harness
@@ -28,25 +28,27 @@ Command = Callable[[argparse.Namespace], Any]
 def _efficiency(a: argparse.Namespace) -> Any:
     from bench import efficiency
 
-    return [efficiency.run(items=a.items, slots=a.slots, sleep_s=s, workdir=a.workdir) for s in a.sleep]
+    return [
+        efficiency.run(items=a.items, slots=n, sleep_s=s, workdir=a.workdir) for n in a.slots for s in a.sleep
+    ]
 
 
 def _overhead(a: argparse.Namespace) -> Any:
     from bench import overhead
 
-    return overhead.run(items=a.items, workdir=a.workdir)
+    return [overhead.run(items=a.items, pipelined=p, workdir=a.workdir) for p in (True, False)]
 
 
 def _primitives(a: argparse.Namespace) -> Any:
-    from bench import patchproto, primitives
+    from bench import patch_phase, primitives
 
-    return primitives.run(patchproto.warm_image(a.workdir), reps=a.reps)
+    return primitives.run(patch_phase.warm_image(a.workdir), reps=a.reps)
 
 
-def _patch_proto(a: argparse.Namespace) -> Any:
-    from bench import patchproto
+def _patch_phase(a: argparse.Namespace) -> Any:
+    from bench import patch_phase
 
-    return patchproto.run(reps=a.reps, workdir=a.workdir)
+    return patch_phase.run(reps=a.reps, workdir=a.workdir)
 
 
 def _scale(a: argparse.Namespace) -> Any:
@@ -131,13 +133,13 @@ def parser() -> argparse.ArgumentParser:
 
     sp = add("efficiency", _efficiency, "test time / (slots x makespan)")
     sp.add_argument("--items", type=int, default=64)
-    sp.add_argument("--slots", type=int, default=8)
+    sp.add_argument("--slots", type=_sizes, default=[8], help="Sandbox slots (comma list).")
     sp.add_argument("--sleep", type=_floats, default=[5.0], help="Seconds each test sleeps (comma list).")
     sp = add("overhead", _overhead, "fixed per-item overhead by phase")
     sp.add_argument("--items", type=int, default=30)
     sp = add("primitives", _primitives, "sandbox primitives, timed")
     sp.add_argument("--reps", type=int, default=15)
-    sp = add("patch-proto", _patch_proto, "the patch phase in one exec (prototype)")
+    sp = add("patch-phase", _patch_phase, "the patch phase: a call per step vs one round trip")
     sp.add_argument("--reps", type=int, default=15)
     for name, fn in (("scale", _scale), ("scale-point", _scale_point)):
         sp = add(name, fn, "control-plane scale with a no-op evaluator")

@@ -2,7 +2,10 @@
 
 Items whose tests do not sleep run one after another, in-process, through the body of the Ray task
 (``orchestrator.scheduler.evaluate_and_commit``) on a warm image into a file:// store. The phases come
-from the result (image, start, patch, test, cleanup); the task's own share is timed around it by a
+from the result (image, start, patch, test, cleanup). Measured both ways: as a sweep runs by default
+(``execution.spare_sandboxes``: the next sandbox is started while a test runs, so ``start`` is only
+taking it; ``execution.background_removal``: no cleanup phase), and with every item creating its own
+sandbox and removing it before its result; the task's own share is timed around it by a
 wrapping evaluator: the attempt marker, the evaluation's bookkeeping outside the phases (eval script,
 grading, report.json, run.log) and the upload of the logs plus the commit of result.json.
 """
@@ -26,6 +29,7 @@ from workers.evaluate import EvalSettings
 from workers.evaluate import evaluate as real_evaluate
 from workers.images import ensure_instance_image
 from workers.models import Result, WorkItem
+from workers.sandbox import removal
 
 PHASES = ("image", "start", "patch", "test", "cleanup")
 _TIMINGS: dict[str, dict[str, float]] = {}  # item key -> what the wrapper measured (in-process only)
@@ -69,10 +73,21 @@ def _row(result: Result, call_s: float) -> dict[str, float]:
     return row
 
 
-def run(items: int = 30, warmup: int = 2, workdir: Path | None = None) -> dict[str, Any]:
+def run(
+    items: int = 30,
+    warmup: int = 2,
+    *,
+    pipelined: bool = True,
+    workdir: Path | None = None,
+) -> dict[str, Any]:
+    """``pipelined``: as a sweep runs by default (the next sandbox started while a test runs, removal in
+    the background); False: each item creates its sandbox and removes it before its result."""
     root = Path(tempfile.mkdtemp(prefix="bench-overhead-", dir=workdir))
     ws = synthetic.make_workspace(root, instances=items + warmup, sleep_s=0.0)
-    config = load(synthetic.sweep_config(ws, name="bench-overhead", slots=1))
+    raw = synthetic.sweep_config(ws, name="bench-overhead", slots=1)
+    raw["execution"]["background_removal"] = pipelined
+    raw["execution"]["spare_sandboxes"] = pipelined
+    config = load(raw)
     settings = eval_settings(config)
     plan = plan_sweep(config)
     store = store_for(config)
@@ -93,7 +108,10 @@ def run(items: int = 30, warmup: int = 2, workdir: Path | None = None) -> dict[s
             rows.append(_row(_result(store, item), call_s))
     cpu_per_item = (busy_cpu_s() - cpu0) / max(1, len(rows))
     columns = (*PHASES, "marker", "bookkeeping", "upload_commit", "overhead", "total")
+    left = removal.drain()
     return {
+        "pipelined": pipelined,
+        "removals_left": left,
         "items": len(rows),
         "verdicts": sorted(verdicts),
         "median_s": {c: round(median([r[c] for r in rows]), 4) for c in columns},

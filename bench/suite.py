@@ -18,18 +18,19 @@ from bench import render, results
 from bench.measure import load_1m, machine
 
 BASELINE = "a4e9b97"  # the last commit before the control-plane fixes of BENCHMARKS.md
+EFFICIENCY = ((8, 5.0), (8, 15.0), (4, 5.0))  # (slots, seconds each test sleeps), 64 items each
 
 
 def _steps(
     workdir: Path, sizes: list[int], out_dir: Path, done: dict[str, Any]
 ) -> list[tuple[str, Callable[[], Any]]]:
-    from bench import efficiency, fixes, harness, overhead, patchproto, primitives, profile, reuse, scale
+    from bench import efficiency, fixes, harness, overhead, patch_phase, primitives, profile, reuse, scale
 
     return [
-        ("primitives", lambda: primitives.run(patchproto.warm_image(workdir))),
-        ("patch-proto", lambda: patchproto.run(workdir=workdir)),
-        ("overhead", lambda: overhead.run(workdir=workdir)),
-        ("efficiency", lambda: [efficiency.run(sleep_s=s, workdir=workdir) for s in (5.0, 15.0)]),
+        ("primitives", lambda: primitives.run(patch_phase.warm_image(workdir))),
+        ("patch-phase", lambda: patch_phase.run(workdir=workdir)),
+        ("overhead", lambda: [overhead.run(pipelined=p, workdir=workdir) for p in (True, False)]),
+        ("efficiency", lambda: [efficiency.run(slots=n, sleep_s=s, workdir=workdir) for n, s in EFFICIENCY]),
         ("reuse", lambda: reuse.run(workdir=workdir)),
         ("harness", lambda: harness.run(workdir=workdir)),
         ("scale", lambda: scale.run(sizes, slots=4, batch_size=100, workdir=workdir)),
@@ -70,7 +71,7 @@ def _run(out_dir: Path, workdir: Path, sizes: list[int], start: str | None) -> d
 
 NAMES = (
     "primitives",
-    "patch-proto",
+    "patch-phase",
     "overhead",
     "efficiency",
     "reuse",

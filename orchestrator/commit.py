@@ -103,10 +103,12 @@ def committed_keys(store: ResultStore, sweep_id: str) -> set[str]:
 def load_results(store: ResultStore, sweep_id: str) -> list[Result]:
     """Every committed result of the sweep, in key order."""
     paths = SweepPaths(sweep_id)
+    keys = [paths.result(key) for key in sorted(committed_keys(store, sweep_id))]
+    get_many = getattr(store, "get_many", None)  # a remote store reads several at a time
+    blobs = get_many(keys) if get_many is not None else map(store.get, keys)
     out = []
     with gc_paused():  # many small objects and no cycles: collecting while they pile up costs 3x the parse
-        for key in sorted(committed_keys(store, sweep_id)):
-            data = store.get(paths.result(key))
+        for data in blobs:
             if data is not None:
                 out.append(Result.model_validate_json(data))
     return out

@@ -108,6 +108,16 @@ class ExecutionConfig(_Strict):
     max_attempts: int = Field(
         default=4, ge=1, le=20, description="Attempts per item on infra errors, across tasks and nodes."
     )
+    spare_sandboxes: bool = Field(
+        default=True,
+        description="Start the next sandbox ahead, while a test runs, when a node evaluates items of the "
+        "same image one after another (repeats, seeds, runs); at most one spare per slot.",
+    )
+    background_removal: bool = Field(
+        default=True,
+        description="Remove each sandbox in the background once its tests are done, so the slot takes "
+        "its next item at once; the janitor removes what a crash leaves. False: remove before the result.",
+    )
     limits: SandboxLimits = Field(default_factory=SandboxLimits, description="Sandbox resource limits.")
     test_timeout_s: float | None = Field(
         default=None, gt=0, description="Override every spec's test time limit (seconds)."

@@ -51,6 +51,8 @@ def eval_settings(config: SweepConfig) -> EvalSettings:
         backend=config.execution.backend,
         images=ImageOptions.model_validate(options),
         max_attempts=config.execution.max_attempts,
+        background_removal=config.execution.background_removal,
+        spare_sandboxes=config.execution.spare_sandboxes,
     )
 
 

@@ -11,17 +11,18 @@ from typing import TYPE_CHECKING
 
 import structlog
 
+from workers import patchphase
 from workers.errors import EvalfleetError, SandboxError
 from workers.integrity import flags as integrity_flags
 from workers.integrity.detector import scan_patch
 from workers.integrity.paths import unsafe_paths
 from workers.integrity.policy import IntegrityPolicy
-from workers.integrity.restore import RestoreRequest, restore_infrastructure, snapshot_before
+from workers.integrity.restore import RestoreRequest, changed_paths, restore_infrastructure
 from workers.integrity.structured import MAX_REPORT_BYTES, ReportPlan, StructuredEvidence
 from workers.models import TestsStatus, Verdict, WorkItem
-from workers.patching import apply_candidate, apply_test_patch, changed_test_files, restore_tests
-from workers.paths import CONTAINER, FILES
+from workers.paths import FILES
 from workers.regrading import grade_own_log
+from workers.sandbox import removal, spares
 from workers.sandbox.base import Sandbox, SandboxConfig, get_backend
 from workers.sandbox.labels import item_labels
 from workers.testing import EvalScript, frame_output, make_eval_script
@@ -81,15 +82,24 @@ def run_attempt(item: WorkItem, settings: EvalSettings, attempt_dir: Path, n: in
     )
     backend = get_backend(settings.backend)
     with _phase(phases, "start"):
-        sandbox = backend.create(config, timeout=spec.timeouts.start)
+        if settings.spare_sandboxes:
+            sandbox, spare = spares.acquire(backend, config, timeout=spec.timeouts.start)
+        else:
+            sandbox, spare = backend.create(config, timeout=spec.timeouts.start), False
+    run_log.append(f"sandbox {sandbox.id[:12]}{' (a spare, started ahead)' if spare else ''}")
     try:
         outcome = _in_sandbox(item, settings, sandbox, attempt_dir, phases, run_log)
     finally:
-        with _phase(phases, "cleanup"):
-            try:
-                sandbox.remove()
-            except SandboxError as exc:  # the janitor reaps it later; the verdict stands
-                log.warning("sandbox removal failed", item=item.key, error=str(exc))
+        if settings.spare_sandboxes:
+            spares.settle(spec.timeouts.start)
+        if settings.background_removal:
+            removal.remove_later(sandbox)
+        else:
+            with _phase(phases, "cleanup"):
+                try:
+                    sandbox.remove()
+                except SandboxError as exc:  # the janitor reaps it later; the verdict stands
+                    log.warning("sandbox removal failed", item=item.key, error=str(exc))
         (attempt_dir / FILES.run_log).write_text("\n".join(run_log) + "\n", encoding="utf-8")
     outcome.image, outcome.image_digest, outcome.phases = image.tag, image.digest, phases
     return outcome
@@ -125,7 +135,8 @@ class Prepared:
 
 
 def _patch(item: WorkItem, sandbox: Sandbox, run_log: list[str]) -> Prepared | AttemptOutcome:
-    """Candidate patch, then the test infrastructure restored (docs/integrity.md), then the test patch."""
+    """Candidate patch, test files back to the base commit, test patch (``workers.patchphase``: one
+    round trip), then the test infrastructure the candidate changed restored (docs/integrity.md)."""
     spec, inst, patch = item.spec, item.instance, item.candidate.patch or ""
     unsafe = unsafe_paths(patch)
     if unsafe:
@@ -136,33 +147,54 @@ def _patch(item: WorkItem, sandbox: Sandbox, run_log: list[str]) -> Prepared | A
             reason=f"refused: the patch names paths inside .git or outside the repository ({shown})",
         )
     timeout = spec.timeouts.patch
-    sandbox.write_file(CONTAINER.candidate_patch, patch.encode("utf-8"))
-    sandbox.write_file(CONTAINER.test_patch, inst.test_patch.encode("utf-8"))
-    before = snapshot_before(sandbox, spec.workdir, timeout)
-    applied = apply_candidate(sandbox, spec.workdir, timeout)
-    run_log.extend(applied.log)
-    if not applied.applied:
+    script = patchphase.build(spec.workdir, patch, inst.test_patch, inst.base_commit)
+    res = sandbox.exec(["bash", "-c", script.text], timeout=timeout, workdir=spec.workdir, stdin=script.stdin)
+    ran = patchphase.parse(res.text, script.marker)
+    run_log.extend(ran.log_lines(script.chain))
+    if res.sandbox_killed:
+        raise SandboxError("the patch phase had to kill the sandbox")
+    method = ran.method
+    if res.timed_out:
+        return AttemptOutcome(
+            verdict="patch_failed" if method is None else "error",
+            reason=f"the patch phase exceeded its {timeout:g} s limit",
+            patch_applied=method is not None,
+            patch_method=method,
+        )
+    if not ran.complete:
+        raise SandboxError(
+            f"the patch phase did not run to its end (exit {res.returncode}): {res.text[-300:]}"
+        )
+    before = ran.tree("snapshot-before")
+    if before is None:
+        raise SandboxError(
+            "cannot snapshot the work tree before the candidate patch (git add -A / write-tree)"
+        )
+    if method is None:
         return AttemptOutcome(verdict="patch_failed", reason="no step of the patch chain applied the patch")
-    touched = changed_test_files(sandbox, spec.workdir, inst.test_patch, timeout)
+    between = ran.changed()
+    if between is None:
+        log.warning("integrity.snapshot_failed", output=ran.out("snapshot-after")[-300:])
+    touched = ran.touched_tests()
     flags = [f"candidate changed test file {p} (restored)" for p in touched]
     infra = restore_infrastructure(
-        sandbox, RestoreRequest(spec.workdir, before, patch, inst.test_patch, spec.integrity, timeout)
+        sandbox,
+        RestoreRequest(spec.workdir, before, patch, inst.test_patch, spec.integrity, timeout),
+        changed_paths(patch, between),
     )
     run_log.extend(f"integrity: {f}" for f in infra.flags)
-    restored = restore_tests(sandbox, spec.workdir, inst.base_commit, inst.test_patch, timeout)
-    tp = apply_test_patch(sandbox, spec.workdir, timeout) if inst.test_patch.strip() else restored
-    run_log.append(tp.output.decode("utf-8", "replace"))
+    run_log.append(ran.out("test-patch") or ran.out("restore-tests"))
     restored_paths = set(infra.restored) | set(touched)
     flags += infra.flags + suspicious_flags(patch, spec.integrity, restored_paths, set(infra.kept))
-    if not infra.ok or restored.returncode != 0 or tp.returncode != 0:
+    if not infra.ok or ran.rc("restore-tests") not in (0, None) or ran.rc("test-patch") not in (0, None):
         return AttemptOutcome(
             verdict="error",
             reason="the test patch did not apply after the candidate patch",
             patch_applied=True,
-            patch_method=applied.method,
+            patch_method=method,
             flags=flags,
         )
-    return Prepared(method=applied.method, flags=flags)
+    return Prepared(method=method, flags=flags)
 
 
 def suspicious_flags(patch: str, policy: IntegrityPolicy, restored: set[str], kept: set[str]) -> list[str]:
@@ -191,6 +223,10 @@ def _run_tests(
 ) -> AttemptOutcome:
     spec, inst = item.spec, item.instance
     limit = settings.test_timeout_s or spec.timeouts.test
+    if settings.spare_sandboxes:
+        spares.tests_started()
+    if settings.background_removal:
+        removal.tests_started()
     res = sandbox.exec(["bash", "-c", script.text], timeout=limit, workdir=spec.workdir)
     exit_code = None if res.timed_out else res.returncode
     report = _read_report(sandbox, script.report) if script.report and exit_code is not None else None

@@ -37,6 +37,16 @@ class EvalSettings(BaseModel):
     max_attempts: int = Field(default=3, ge=1, description="Attempts on infrastructure errors.")
     retry_backoff_s: float = Field(default=2.0, ge=0, description="First backoff between attempts (doubles).")
     test_timeout_s: float | None = Field(default=None, gt=0, description="Override the spec's test limit.")
+    spare_sandboxes: bool = Field(
+        default=False,
+        description="Start the next sandbox of the same image while this item's tests run "
+        "(workers.sandbox.spares; a sweep's choice).",
+    )
+    background_removal: bool = Field(
+        default=False,
+        description="Remove sandboxes in a background thread once the tests are done (a sweep's choice: "
+        "the item's result no longer waits for the engine); False removes before returning.",
+    )
 
 
 def evaluate(

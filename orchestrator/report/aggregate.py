@@ -53,12 +53,16 @@ def swebench_run_report(results: list[Result], total_instances: int, run: str) -
 
 
 def extended_report(
-    results: list[Result], manifest: dict[str, Any], settings: StatsSettings | None = None
+    results: list[Result],
+    manifest: dict[str, Any],
+    settings: StatsSettings | None = None,
+    prim: list[Result] | None = None,
 ) -> dict[str, Any]:
     """evalfleet's report.json: per run verdicts, rates with intervals, repos, attempts, durations, usage,
-    replicates; paired comparisons of every two runs; the detectable difference for the dataset's size."""
+    replicates; paired comparisons of every two runs; the detectable difference for the dataset's size.
+    ``prim``: ``primary(results)``, when the caller has it already."""
     settings = settings or StatsSettings()
-    prim = primary(results)
+    prim = primary(results) if prim is None else prim
     seeds = base_seeds(manifest)
     runs: dict[str, Any] = {}
     for run in sorted({r.run for r in results}):
@@ -118,7 +122,7 @@ def write_reports(store: ResultStore, sweep_id: str, settings: StatsSettings | N
         key = paths.report(f"{run.replace('/', '__')}.{sweep_id}.json")
         store.put(key, json.dumps(swebench_run_report(prim, total, run), indent=2).encode("utf-8"))
         written.append(key)
-    report = extended_report(results, {"sweep_id": sweep_id, **manifest}, settings)
+    report = extended_report(results, {"sweep_id": sweep_id, **manifest}, settings, prim)
     key = paths.report("report.json")
     store.put(key, json.dumps(report, indent=2).encode("utf-8"))
     written.append(key)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import hashlib
 import time
 from collections.abc import Iterator
 from pathlib import Path
@@ -61,6 +62,26 @@ def test_env_and_workdir_are_honoured(sandbox: Sandbox) -> None:
         == b"per-exec\n"
     )
     assert sandbox.exec(["id", "-u"], timeout=10, user="nobody").output == b"65534\n"
+
+
+def test_stdin_reaches_the_command_whole(sandbox: Sandbox) -> None:
+    data = bytes(range(256)) * 20_000  # 5 MB: far more than a pipe or a socket buffer holds
+    res = sandbox.exec("md5sum", timeout=30, stdin=data)
+    assert res.returncode == 0, res.text
+    assert res.output.split()[0].decode() == hashlib.md5(data).hexdigest()
+    assert sandbox.exec("cat | wc -c", timeout=10, stdin=b"").output.strip() == b"0"
+
+
+def test_stdin_never_deadlocks(sandbox: Sandbox) -> None:
+    data = b"x" * (4 << 20)
+    # writes 1 MB before it reads: the writer keeps reading output while it writes
+    talky = sandbox.exec("head -c 1000000 /dev/zero | tr '\\0' y; wc -c", timeout=30, stdin=data)
+    assert talky.returncode == 0 and talky.output.endswith(b"4194304\n"), talky.output[-100:]
+    assert sandbox.exec(["true"], timeout=10, stdin=data).returncode == 0  # never reads it
+    t0 = time.monotonic()
+    stuck = sandbox.exec(["sleep", "60"], timeout=2, stdin=data)  # never reads, never ends
+    assert stuck.timed_out and stuck.returncode is None
+    assert time.monotonic() - t0 < 15
 
 
 def test_write_and_read_binary_file(sandbox: Sandbox) -> None:

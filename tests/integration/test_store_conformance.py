@@ -247,6 +247,16 @@ def test_committed_keys_and_load_results(store: ResultStore, tmp_path: Path) -> 
 
 
 @pytest.mark.s3
+def test_s3_get_many_keeps_order_across_chunks(s3_store: S3Store) -> None:
+    keys = [f"many/{i:05d}" for i in range(1050)]  # more than one chunk of 1,000
+    for i, key in enumerate(keys):
+        if i % 7:
+            s3_store.put(key, str(i).encode())
+    got = list(s3_store.get_many(keys))
+    assert got == [None if i % 7 == 0 else str(i).encode() for i in range(1050)]
+
+
+@pytest.mark.s3
 def test_s3_conditional_put_probe(s3_store: S3Store) -> None:
     assert s3_store._conditional is None
     assert s3_store.put_if_absent("p/result.json", b"1") is True

@@ -100,9 +100,14 @@ def rekey(item: WorkItem) -> WorkItem:
 
 
 def settings(overrides: Sequence[str] = (), **kw: Any) -> EvalSettings:
-    """The demo config's EvalSettings, with fields replaced by keyword (e.g. ``test_timeout_s=8``)."""
-    base = eval_settings(demo_config(overrides))
-    return EvalSettings.model_validate({**base.model_dump(), **kw})
+    """The demo config's EvalSettings, with fields replaced by keyword (e.g. ``test_timeout_s=8``).
+
+    Unless a keyword says otherwise, each item creates its own sandbox and removes it before
+    ``evaluate`` returns (a sweep's default pipelines them: tests/integration/test_pipeline.py), so a
+    test can count containers right after its items."""
+    base = eval_settings(demo_config(overrides)).model_dump()
+    base.update(spare_sandboxes=False, background_removal=False)
+    return EvalSettings.model_validate({**base, **kw})
 
 
 def expected_verdicts() -> dict[str, dict[str, Verdict]]:

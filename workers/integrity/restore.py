@@ -1,22 +1,20 @@
 """Bring the test infrastructure a candidate changed back to the base commit, and say so.
 
-Runs after the candidate patch applied and before the test patch: every path the candidate changed
-(the difference between work-tree snapshots taken before and after the patch, and the patch's own
-paths) is classified (``paths.classify``). Test infrastructure is restored to its state before the
-patch, unless the spec's policy keeps it (``allow`` globs, or ``permissive``
-mode); either way one flag per path says what happened. ``setup.cfg`` and ``pyproject.toml`` are
-restored whole only when a runner section changed. The files of the test patch are left to
-``patching.restore_tests`` (they are always restored, then patched).
+Runs after the candidate patch applied (``workers.patchphase`` takes the snapshots and applies the test
+patch in the same round trip; the paths restored here are never the test patch's): every path the
+candidate changed (the difference between work-tree snapshots taken before and after the patch, and
+the patch's own paths) is classified (``paths.classify``). Test infrastructure is restored to its state
+before the patch, unless the spec's policy keeps it (``allow`` globs, or ``permissive`` mode); either way one flag per path says what happened. ``setup.cfg`` and ``pyproject.toml`` are
+restored whole only when a runner section changed. The files of the test patch are always
+restored to the base commit, then patched (``workers.patchphase``).
 """
 
 from __future__ import annotations
 
-import re
 from dataclasses import dataclass, field
 
 import structlog
 
-from workers.errors import SandboxError
 from workers.integrity import flags
 from workers.integrity.diff import parse_diff
 from workers.integrity.paths import InfraKind, classify
@@ -42,58 +40,14 @@ class RestoreOutcome:
         return self.result is None or self.result.ok
 
 
-_SNAPSHOT = (
-    'tmp=$(mktemp /tmp/evalfleet-index.XXXXXX) && cp .git/index "$tmp" && '
-    'GIT_INDEX_FILE="$tmp" git add -A && GIT_INDEX_FILE="$tmp" git write-tree; rc=$?; rm -f "$tmp"; exit $rc'
-)
-_SHA = re.compile(r"^[0-9a-f]{40,64}$", re.MULTILINE)
-_VERBS = {"A": "added", "D": "deleted"}
-
-
-def snapshot(sandbox: Sandbox, workdir: str, timeout: float) -> str | None:
-    """A git tree of the work tree as it is (tracked and untracked files, .gitignore honoured), or None.
-
-    Taken before the candidate patch, it is what infrastructure is restored to: the base commit as
-    the image installed it (some specs edit e.g. ``tox.ini`` while building the image).
-    """
-    res = sandbox.exec(["bash", "-c", _SNAPSHOT], timeout=timeout, workdir=workdir)
-    found = _SHA.findall(res.output.decode("utf-8", "replace"))
-    if not res.ok or not found:
-        log.warning("integrity.snapshot_failed", returncode=res.returncode, output=res.text[-300:])
-        return None
-    return str(found[-1])
-
-
-def snapshot_before(sandbox: Sandbox, workdir: str, timeout: float) -> str:
-    """The snapshot taken before the candidate patch: without it nothing can be restored (infra error)."""
-    tree = snapshot(sandbox, workdir, timeout)
-    if tree is None:
-        raise SandboxError(
-            "cannot snapshot the work tree before the candidate patch (git add -A / write-tree)"
-        )
-    return tree
-
-
-def changed_paths(
-    sandbox: Sandbox, workdir: str, before: str, after: str | None, candidate_patch: str, timeout: float
-) -> dict[str, str]:
-    """Every path the candidate changed -> verb (added / changed / deleted): the difference of the two
-    snapshots, plus the patch's own paths (a patch can write files .gitignore hides, or make
-    ``git add`` fail, which leaves no second snapshot)."""
+def changed_paths(candidate_patch: str, between_snapshots: dict[str, str] | None) -> dict[str, str]:
+    """Every path the candidate changed -> verb (added / changed / deleted): the patch's own paths, and
+    the difference of the work-tree snapshots taken before and after it (a patch can write files
+    .gitignore hides, or make ``git add`` fail, which leaves no second snapshot: None)."""
     found: dict[str, str] = {}
     for change in parse_diff(candidate_patch):
         found[change.path] = "added" if change.created else "deleted" if change.deleted else "changed"
-    if after is None:
-        return found
-    res = sandbox.exec(
-        ["git", "diff-tree", "-r", "-z", "--name-status", "--no-renames", before, after],
-        timeout=timeout,
-        workdir=workdir,
-    )
-    fields = res.output.decode("utf-8", "replace").split("\0")
-    for code, path in zip(fields[0::2], fields[1::2], strict=False):
-        if path:
-            found[path] = _VERBS.get(code[:1], "changed")
+    found.update(between_snapshots or {})
     return found
 
 
@@ -123,12 +77,11 @@ def _section_change(sandbox: Sandbox, req: RestoreRequest, path: str) -> str | N
     return f"{InfraKind.RUNNER_SECTIONS} {', '.join(changed)}" if changed else None
 
 
-def restore_infrastructure(sandbox: Sandbox, req: RestoreRequest) -> RestoreOutcome:
-    """Classify what the candidate changed, restore what the policy does not keep, flag every path."""
+def restore_infrastructure(sandbox: Sandbox, req: RestoreRequest, changed: dict[str, str]) -> RestoreOutcome:
+    """Classify what the candidate changed (``changed_paths``), restore what the policy does not keep,
+    flag every path. Only reading a runner section or restoring a path calls into the sandbox."""
     outcome = RestoreOutcome()
     of_test_patch = set(patch_paths(req.test_patch))
-    after = snapshot(sandbox, req.workdir, req.timeout)
-    changed = changed_paths(sandbox, req.workdir, req.before, after, req.candidate_patch, req.timeout)
     for path, verb in sorted(changed.items()):
         if path in of_test_patch:
             continue

@@ -89,8 +89,12 @@ class Sandbox(Protocol):
         workdir: str | None = None,
         env: dict[str, str] | None = None,
         user: str | None = None,
+        stdin: bytes | None = None,
     ) -> ExecResult:
-        """Run ``cmd`` (a string runs under ``/bin/sh -c``); the process tree is killed at ``timeout``."""
+        """Run ``cmd`` (a string runs under ``/bin/sh -c``); the process tree is killed at ``timeout``.
+
+        ``stdin``: bytes the command reads on its standard input, closed after them (none: no stdin).
+        """
         ...
 
     def write_file(self, path: str, data: bytes, mode: int = 0o644, *, timeout: float = 60.0) -> None: ...

@@ -70,6 +70,7 @@ class ExecRequest:
     workdir: str | None = None
     env: dict[str, str] = field(default_factory=dict)
     user: str | None = None
+    stdin: bytes | None = None
 
 
 @dataclass
@@ -99,11 +100,13 @@ class _Capture:
 def run_exec(api: Any, request: ExecRequest, kill_container: Callable[[str], None]) -> ExecResult:
     """Run one command; ``kill_container(reason)`` is the last resort that ends a stuck command."""
     wall_start, started = time.time(), time.monotonic()
+    deadline = started + request.timeout
     exec_id, stream = _start(api, request)
     capture = _Capture(OutputCap(request.output_cap))
     timed_out = sandbox_killed = False
     try:
-        if not capture.pump(stream, time.monotonic() + request.timeout):
+        sent = request.stdin is None or _send(stream, request.stdin, deadline)
+        if not (sent and capture.pump(stream, deadline)):
             timed_out = True
             killed = _kill_session(api, request, capture.pid.pid)
             if not (killed and capture.pump(stream, time.monotonic() + GRACE_S)):
@@ -124,6 +127,13 @@ def run_exec(api: Any, request: ExecRequest, kill_container: Callable[[str], Non
     )
 
 
+def _send(stream: ExecStream, data: bytes, deadline: float) -> bool:
+    try:
+        return stream.send(data, deadline)
+    except OSError as exc:
+        raise SandboxError(f"exec: writing the input failed: {exc}") from exc
+
+
 def _start(api: Any, request: ExecRequest) -> tuple[str, ExecStream]:
     argv = ["/bin/sh", "-c", WRAPPER, "evalfleet-exec", *request.argv]
     created = bounded(
@@ -134,6 +144,7 @@ def _start(api: Any, request: ExecRequest) -> tuple[str, ExecStream]:
             argv,
             stdout=True,
             stderr=True,
+            stdin=request.stdin is not None,
             environment=request.env or None,
             workdir=request.workdir,
             user=request.user or "",
