@@ -11,7 +11,7 @@ import gc
 import json
 import socket
 import time
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
 
@@ -103,9 +103,13 @@ def committed_keys(store: ResultStore, sweep_id: str) -> set[str]:
 def load_results(store: ResultStore, sweep_id: str) -> list[Result]:
     """Every committed result of the sweep, in key order."""
     paths = SweepPaths(sweep_id)
-    keys = [paths.result(key) for key in sorted(committed_keys(store, sweep_id))]
-    get_many = getattr(store, "get_many", None)  # a remote store reads several at a time
-    blobs = get_many(keys) if get_many is not None else map(store.get, keys)
+    get_named = getattr(store, "get_named", None)  # a file store: list and read in one pass
+    if get_named is not None:
+        blobs: Iterable[bytes | None] = (data for _key, data in get_named(paths.items, "result.json"))
+    else:
+        keys = [paths.result(key) for key in sorted(committed_keys(store, sweep_id))]
+        get_many = getattr(store, "get_many", None)  # a remote store reads several at a time
+        blobs = get_many(keys) if get_many is not None else map(store.get, keys)
     out = []
     with gc_paused():  # many small objects and no cycles: collecting while they pile up costs 3x the parse
         for data in blobs:

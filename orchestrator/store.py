@@ -133,9 +133,9 @@ class FileStore:
         except (FileNotFoundError, NotADirectoryError):  # no object under this key
             return None
         try:
-            chunks = []
-            while chunk := os.read(fd, 1 << 20):
-                chunks.append(chunk)
+            chunks = [os.read(fd, _READ)]
+            while len(chunks[-1]) == _READ:  # a short read of a regular file is its end: one call mostly
+                chunks.append(os.read(fd, _READ))
             return b"".join(chunks)
         except IsADirectoryError:  # a prefix, not an object
             return None
@@ -172,6 +172,20 @@ class FileStore:
                 if entry.is_dir(follow_symlinks=False) and os.path.isfile(f"{entry.path}/{name}"):
                     yield f"{prefix}{entry.name}/{name}"
 
+    def get_named(self, prefix: str, name: str) -> Iterator[tuple[str, bytes]]:
+        """``(key, data)`` of every ``{prefix}{child}/{name}``, children in sorted order: e.g. every
+        item's result.json, read without a stat per item (an item without one is skipped)."""
+        try:
+            with os.scandir(self._file(prefix.rstrip("/"))) as entries:
+                children = sorted(e.name for e in entries if e.is_dir(follow_symlinks=False))
+        except (FileNotFoundError, NotADirectoryError):
+            return
+        for child in children:
+            key = f"{prefix}{child}/{name}"
+            data = self.get(key)
+            if data is not None:
+                yield key, data
+
     def delete(self, key: str) -> None:
         with contextlib.suppress(
             FileNotFoundError, IsADirectoryError, NotADirectoryError
@@ -180,6 +194,7 @@ class FileStore:
 
 
 GET_WORKERS = 16
+_READ = 1 << 20
 
 
 class S3Store:

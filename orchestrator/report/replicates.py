@@ -21,7 +21,12 @@ def base_seeds(manifest: dict[str, Any]) -> list[int]:
 
 
 def replicate_of(result: Result, seeds: list[int]) -> tuple[int, int]:
-    """(sweep seed, repeat) that produced a result; its item seed is derived from them (plan.derive_seed)."""
+    """(sweep seed, repeat) that produced a result; its item seed is derived from them (plan.derive_seed).
+
+    With one sweep seed every item of the sweep derives from it (the seed is part of the sweep id):
+    no hash is needed, which is most of the time of a 100,000-result report otherwise."""
+    if len(seeds) == 1:
+        return seeds[0], result.repeat
     for base in seeds:
         if derive_seed(base, result.run, result.instance_id, result.repeat) == result.seed:
             return base, result.repeat
