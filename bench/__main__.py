@@ -1,14 +1,14 @@
 """``python -m bench COMMAND``: run the benchmarks; figures go to bench/results/ and BENCHMARKS.md.
 
-python -m bench all                      every figure of BENCHMARKS.md (about 15 minutes)
-python -m bench efficiency [--sleep 5]   test time / (slots x makespan), 64 items on 8 slots
+python -m bench all                      every figure of BENCHMARKS.md (about 30 minutes on 2 cores)
+python -m bench efficiency [--slots 8,4] [--sleep 5,15]   test time / (slots x makespan), 64 items
 python -m bench overhead                 fixed per-item overhead by phase, warm image
 python -m bench primitives               container start, exec, file write, removal
 python -m bench patch-phase              the patch phase: a call per step (before) vs one round trip
 python -m bench scale --sizes 1000,10000,100000
 python -m bench reuse                    N items, one env image: one build; cold vs warm
 python -m bench harness                  side by side with the official swebench harness
-python -m bench profile scale|overhead   py-spy flame graph of a run
+python -m bench profile driver|task|aggregate|overhead   py-spy profile of a run
 """
 
 from __future__ import annotations
