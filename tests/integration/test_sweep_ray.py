@@ -136,7 +136,7 @@ def test_worker_node_killed_mid_sweep(cluster: RayTestCluster, tmp_path: Path) -
     proc = sweeps.start(overrides, log)
 
     def worker_is_evaluating() -> bool:
-        return bool(set(sweeps.running_owners(sid)) & set(session_pids(worker.pid)))
+        return bool(set(sweeps.running_owners(sid, store)) & set(session_pids(worker.pid)))
 
     sweeps.wait_until(worker_is_evaluating, proc, log, timeout=300)
     cluster.kill_node(worker)
@@ -190,7 +190,7 @@ def test_docker_daemon_restarted_mid_sweep(tmp_path: Path) -> None:
     store, sid, log = sweeps.store_at(url), sweeps.sweep_id(overrides), tmp_path / "run.log"
     proc = sweeps.start(overrides, log)
     sweeps.wait_until(
-        lambda: sweeps.committed(store, sid) >= 2 and bool(sweeps.running_owners(sid)), proc, log
+        lambda: sweeps.committed(store, sid) >= 2 and bool(sweeps.running_owners(sid, store)), proc, log
     )
     _restart_dockerd()
     sweeps.finish(proc, log)
@@ -209,7 +209,7 @@ def test_ctrl_c_cancels_cleanly_and_the_sweep_resumes(tmp_path: Path) -> None:
     store, sid, log = sweeps.store_at(url), sweeps.sweep_id(overrides), tmp_path / "run.log"
     proc = sweeps.start(overrides, log)
     sweeps.wait_until(
-        lambda: sweeps.committed(store, sid) >= 2 and bool(sweeps.running_owners(sid)), proc, log
+        lambda: sweeps.committed(store, sid) >= 2 and bool(sweeps.running_owners(sid, store)), proc, log
     )
     before = {k: store.get(k) for k in store.list(f"sweeps/{sid}/items/") if k.endswith("/result.json")}
     proc.send_signal(signal.SIGINT)  # what Ctrl-C sends to the driver

@@ -106,8 +106,10 @@ def sweep_containers(sid: str) -> list[str]:
     return out.stdout.split()
 
 
-def running_owners(sid: str) -> list[int]:
-    """Owner pids of this sweep's running sandboxes."""
+def running_owners(sid: str, store: ResultStore | None = None) -> list[int]:
+    """Owner pids of this sweep's running sandboxes that hold an item being evaluated: not a spare
+    started ahead, and (given the store) not one whose item is committed and that only waits for its
+    removal in the background."""
     out = subprocess.run(
         [
             "docker",
@@ -115,10 +117,16 @@ def running_owners(sid: str) -> list[int]:
             "--filter",
             f"label=evalfleet.sweep={sid}",
             "--format",
-            '{{.Label "evalfleet.owner"}}',
+            '{{.Label "evalfleet.owner"}} {{.Label "evalfleet.item"}}',
         ],
         capture_output=True,
         text=True,
         check=True,
     )
-    return [int(line.rsplit(":", 1)[1]) for line in out.stdout.split() if ":" in line]
+    done = committed_keys(store, sid) if store is not None else set()
+    owners = []
+    for line in out.stdout.splitlines():
+        owner, _, item = line.partition(" ")
+        if ":" in owner and item != "spare" and item not in done:
+            owners.append(int(owner.rsplit(":", 1)[1]))
+    return owners
