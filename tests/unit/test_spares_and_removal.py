@@ -24,6 +24,12 @@ class FakeSandbox:
     def remove(self, *, timeout: float = 30.0) -> None:
         self.removed.set()
 
+    def running(self) -> bool:
+        return not DEAD.is_set()
+
+
+DEAD = threading.Event()  # set: every fake sandbox reports it no longer runs (an engine restart)
+
 
 class FakeBackend:
     name = "fake"
@@ -95,6 +101,20 @@ def test_an_old_spare_is_not_used(monkeypatch: pytest.MonkeyPatch) -> None:
     time.sleep(0.01)
     _, hit = pool.acquire(backend, config("img", "c"), timeout=5)
     assert not hit
+
+
+def test_a_spare_that_no_longer_runs_is_removed_not_used() -> None:
+    pool, backend = spares.SparePool(), FakeBackend()
+    for item in ("a", "b"):
+        pool.acquire(backend, config("img", item), timeout=5)
+        pool.tests_started()
+    DEAD.set()
+    try:
+        fresh, hit = pool.acquire(backend, config("img", "c"), timeout=5)
+    finally:
+        DEAD.clear()
+    assert not hit and fresh is backend.made[3]
+    assert backend.made[2].removed.wait(5)
 
 
 def test_close_removes_the_spare() -> None:

@@ -204,6 +204,16 @@ class DockerSandbox:
         )
         return result
 
+    def running(self, *, timeout: float = 10.0) -> bool:
+        """Whether the container still runs (a spare started before an engine restart does not)."""
+        if self._dead is not None:
+            return False
+        try:
+            state = call("inspect", timeout, lambda: self._api.inspect_container(self._id))["State"]
+        except SandboxError:
+            return False
+        return bool(state.get("Running")) and not state.get("Paused")
+
     def _kill_for(self, reason: str) -> None:
         log.info("sandbox.killed", container=self._id[:12], reason=reason)
         self.stop()

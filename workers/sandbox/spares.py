@@ -11,7 +11,8 @@ The pool only starts a spare after two items in a row asked for the same configu
 whose consecutive items all differ (one run over per-instance images) never pays for unused spares.
 A spare is a fresh container of the same image and configuration that nothing has run in; it carries
 the sweep's labels (its item labels say ``spare``), so the janitor reaps one a crash leaves. There is
-at most one per process, and one older than ``MAX_AGE_S`` is removed instead of used.
+at most one per process; one older than ``MAX_AGE_S``, or no longer running (the engine restarted),
+is removed instead of used.
 """
 
 from __future__ import annotations
@@ -89,12 +90,18 @@ class SparePool:
             _discard(spare)
             return None
         try:
-            return spare.future.result(timeout=timeout)  # still starting: waiting beats starting anew
+            sandbox = spare.future.result(timeout=timeout)  # still starting: waiting beats starting anew
         except Exception as exc:  # a spare that failed to start is not an error of this item
             log.info(
                 "sandbox.spare_failed", error=str(exc).splitlines()[0] if str(exc) else type(exc).__name__
             )
             return None
+        running = getattr(sandbox, "running", None)  # backends that can tell: is it still alive?
+        if running is not None and not running():
+            log.info("sandbox.spare_dead", container=sandbox.id[:12])  # e.g. the engine restarted
+            removal.remove_later(sandbox, hold=False)
+            return None
+        return sandbox
 
     def _start_spare(self, backend: SandboxBackend, config: SandboxConfig, key: str, timeout: float) -> None:
         with self._lock:
