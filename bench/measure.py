@@ -10,15 +10,12 @@ import subprocess
 from collections.abc import Sequence
 from typing import Any
 
+from orchestrator.report.stats import quantile
+
 
 def percentile(values: Sequence[float], q: float) -> float:
-    """The q-th percentile (0..100), linear between the closest ranks; NaN for no values."""
-    if not values:
-        return float("nan")
-    ordered = sorted(values)
-    pos = (len(ordered) - 1) * q / 100
-    lo, hi = int(pos), min(int(pos) + 1, len(ordered) - 1)
-    return ordered[lo] + (ordered[hi] - ordered[lo]) * (pos - lo)
+    """The q-th percentile (0..100), linear between the closest ranks (``stats.quantile``); NaN for none."""
+    return quantile(sorted(values), q / 100) if values else float("nan")
 
 
 def median(values: Sequence[float]) -> float:

@@ -52,19 +52,11 @@ def item_key(
     seed: int,
     limits: SandboxLimits | None = None,
 ) -> str:
-    """Content hash of everything that decides the outcome of one evaluation."""
-    return stable_hash(
-        "item/v1",
-        HARNESS_VERSION,
-        _keyed_instance(instance),
-        candidate.run,
-        candidate.patch or "",
-        spec,  # image recipe, test command, parser, time limits
-        source.kind if source else None,  # where a source lives does not change its content
-        limits,
-        repeat,
-        seed,
-    )[:32]
+    """Content hash of everything that decides the outcome of one evaluation: the instance (without its
+    problem statement and hints), the run and its patch, the spec (image recipe, test command, parser,
+    time limits), the kind of repository source (where it lives does not change its content), the
+    sandbox limits, the repeat and the seed (``ItemKeys`` spells out the hashed text)."""
+    return ItemKeys()(instance, candidate, spec, source, repeat, seed, limits)
 
 
 def _keyed_instance(instance: Instance) -> dict[str, Any]:
@@ -72,9 +64,10 @@ def _keyed_instance(instance: Instance) -> dict[str, Any]:
 
 
 class ItemKeys:
-    """``item_key`` for the many items of a plan, equal to it: the JSON of the parts items share (an
-    instance, a candidate, a spec, the limits) is encoded once, not once per repeat and seed. The JSON of
-    a tuple is its parts' JSON joined by commas in brackets, so the hashed text is the very same."""
+    """``item_key`` for the many items of a plan: the JSON of the parts items share (an instance, a
+    candidate, a spec, the limits) is encoded once, not once per repeat and seed. The hashed text is
+    ``stable_hash``'s of ("item/v1", HARNESS_VERSION, instance, run, patch, spec, source kind, limits,
+    repeat, seed): a tuple's JSON is its parts' JSON joined by commas in brackets."""
 
     def __init__(self) -> None:
         self._head = _CANONICAL.encode(["item/v1", HARNESS_VERSION])[1:-1]

@@ -160,27 +160,26 @@ class FileStore:
                 if f"{rel}{name}".startswith(prefix) and not _is_temp(name):
                     yield f"{rel}{name}"
 
+    def _children(self, prefix: str) -> tuple[str, ...]:
+        """Names of the directories one level below ``prefix`` (which ends in "/"), sorted."""
+        try:
+            with os.scandir(self._file(prefix.rstrip("/"))) as entries:
+                return tuple(sorted(e.name for e in entries if e.is_dir(follow_symlinks=False)))
+        except (FileNotFoundError, NotADirectoryError):
+            return ()
+
     def keys_named(self, prefix: str, name: str) -> Iterator[str]:
         """Keys ``{prefix}{child}/{name}`` that exist, one level below ``prefix`` (which ends in "/"):
         e.g. every item's result.json without walking the attempt directories beside them."""
-        try:
-            entries = os.scandir(self._file(prefix.rstrip("/")))
-        except (FileNotFoundError, NotADirectoryError):
-            return
-        with entries:
-            for entry in entries:
-                if entry.is_dir(follow_symlinks=False) and os.path.isfile(f"{entry.path}/{name}"):
-                    yield f"{prefix}{entry.name}/{name}"
+        base = self._file(prefix.rstrip("/"))
+        for child in self._children(prefix):
+            if os.path.isfile(f"{base}/{child}/{name}"):
+                yield f"{prefix}{child}/{name}"
 
     def get_named(self, prefix: str, name: str) -> Iterator[tuple[str, bytes]]:
         """``(key, data)`` of every ``{prefix}{child}/{name}``, children in sorted order: e.g. every
         item's result.json, read without a stat per item (an item without one is skipped)."""
-        try:
-            with os.scandir(self._file(prefix.rstrip("/"))) as entries:
-                children = sorted(e.name for e in entries if e.is_dir(follow_symlinks=False))
-        except (FileNotFoundError, NotADirectoryError):
-            return
-        for child in children:
+        for child in self._children(prefix):
             key = f"{prefix}{child}/{name}"
             data = self.get(key)
             if data is not None:

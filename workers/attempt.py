@@ -161,6 +161,8 @@ def _patch(item: WorkItem, sandbox: Sandbox, run_log: list[str]) -> Prepared | A
             patch_applied=method is not None,
             patch_method=method,
         )
+    if ran.rc("setup") is not None:
+        raise SandboxError("the patch phase could not unpack the patches or enter the work directory")
     if not ran.complete:
         raise SandboxError(
             f"the patch phase did not run to its end (exit {res.returncode}): {res.text[-300:]}"

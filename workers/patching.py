@@ -21,7 +21,6 @@ CHAIN: tuple[tuple[str, str], ...] = (
 )
 RESET = "git reset --hard -q HEAD && git clean -fdq"
 _DIFF_PATH = re.compile(r"^diff --git a/(\S+) b/(\S+)", re.MULTILINE)
-_NEW_FILE = re.compile(r"^diff --git a/\S+ b/(\S+)\n(?:(?!diff --git).*\n)*?new file mode", re.MULTILINE)
 
 
 def is_empty_patch(patch: str | None) -> bool:
@@ -34,10 +33,6 @@ def patch_paths(patch: str) -> list[str]:
     for _a, b in _DIFF_PATH.findall(patch):
         seen.setdefault(b, None)
     return list(seen)
-
-
-def created_paths(patch: str) -> set[str]:
-    return set(_NEW_FILE.findall(patch))
 
 
 def restore_command(base: str, paths: list[str]) -> str:

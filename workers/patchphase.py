@@ -15,15 +15,14 @@ output of a step is cut at ``LOG_CAP`` bytes; the outputs Python parses (tree id
 
 from __future__ import annotations
 
-import io
 import re
 import secrets
 import shlex
-import tarfile
 from dataclasses import dataclass, field
 
 from workers.patching import CHAIN, RESET, patch_paths, restore_command
 from workers.paths import CONTAINER
+from workers.sandbox.files import tar_files
 
 LOG_CAP = 64 * 1024
 # A git tree of the work tree as it is (tracked and untracked files, .gitignore honoured), through a
@@ -167,7 +166,12 @@ def build(workdir: str, candidate_patch: str, test_patch: str, base_commit: str)
         apply_tests = f"git apply --verbose {shlex.quote(CONTAINER.test_patch)}"
         lines.append(f"run test-patch {LOG_CAP} {shlex.quote(apply_tests)}")
     lines.append("printf '%s done\\n' \"$M\"")
-    stdin = _tar({CONTAINER.candidate_patch: candidate_patch, CONTAINER.test_patch: test_patch})
+    stdin = tar_files(
+        {
+            CONTAINER.candidate_patch: candidate_patch.encode("utf-8"),
+            CONTAINER.test_patch: test_patch.encode("utf-8"),
+        }
+    )
     return PatchScript(text="\n".join(lines) + "\n", stdin=stdin, chain=chain, marker=marker)
 
 
@@ -182,14 +186,3 @@ def parse(output: str, marker: str) -> PatchRun:
     if re.search(rf"^{m} (unpack-failed|no-workdir)$", output, re.MULTILINE):
         run.steps["setup"] = StepResult(returncode=1, output=output[-500:])
     return run
-
-
-def _tar(files: dict[str, str]) -> bytes:
-    buffer = io.BytesIO()
-    with tarfile.open(fileobj=buffer, mode="w") as archive:
-        for path, text in files.items():
-            data = text.encode("utf-8")
-            info = tarfile.TarInfo(path.lstrip("/"))
-            info.size, info.mode = len(data), 0o644
-            archive.addfile(info, io.BytesIO(data))
-    return buffer.getvalue()

@@ -6,8 +6,9 @@ import pytest
 
 from orchestrator.config import SweepConfig
 from orchestrator.errors import ConfigError
-from orchestrator.plan import ItemKeys, build_plan, derive_seed, item_key, select_instances
-from workers.models import Candidate, Instance
+from orchestrator.plan import ItemKeys, build_plan, derive_seed, item_key, select_instances, stable_hash
+from workers import HARNESS_VERSION
+from workers.models import Candidate, Instance, SandboxLimits
 from workers.spec import EnvSpec, RepoSource, SpecCatalog
 
 SPEC = EnvSpec(repo="o/r", test_cmd="pytest -rA")
@@ -106,6 +107,21 @@ def test_missing_spec_is_a_config_error() -> None:
         build_plan(config(), "sw", [inst], {"a": candidates([inst], "a")}, CATALOG, {})
 
 
+def reference_key(
+    inst: Instance,
+    cand: Candidate,
+    spec: EnvSpec,
+    source: RepoSource | None,
+    repeat: int,
+    seed: int,
+    limits: SandboxLimits | None = None,
+) -> str:
+    """The item key as defined (tuple of parts, canonical JSON, sha256): pins the format sweeps resume by."""
+    keyed = inst.model_dump(mode="json", by_alias=True, exclude={"problem_statement", "hints_text"})
+    parts = ("item/v1", HARNESS_VERSION, keyed, cand.run, cand.patch or "", spec)
+    return stable_hash(*parts, source.kind if source else None, limits, repeat, seed)[:32]
+
+
 def test_a_plan_has_the_keys_item_key_gives() -> None:
     """build_plan encodes shared parts once (ItemKeys); the keys must be item_key's, byte for byte."""
     insts = [
@@ -119,5 +135,9 @@ def test_a_plan_has_the_keys_item_key_gives() -> None:
         assert it.key == item_key(
             it.instance, it.candidate, it.spec, it.repo_source, it.repeat, it.seed, it.limits
         )
+        assert it.key == reference_key(
+            it.instance, it.candidate, it.spec, it.repo_source, it.repeat, it.seed, it.limits
+        )
     no_source = ItemKeys()(insts[0], p.items[0].candidate, SPEC, None, 0, 1)
     assert no_source == item_key(insts[0], p.items[0].candidate, SPEC, None, 0, 1)
+    assert no_source == reference_key(insts[0], p.items[0].candidate, SPEC, None, 0, 1)

@@ -37,18 +37,19 @@ class _ChunkReader(io.RawIOBase):
         return size
 
 
-def tar_one_file(path: str, data: bytes, mode: int) -> bytes:
-    """A tar archive holding ``data`` at ``path`` (relative to /), owned by root."""
-    info = tarfile.TarInfo(path.lstrip("/"))
-    info.size, info.mode, info.mtime = len(data), mode, int(time.time())
+def tar_files(files: dict[str, bytes], mode: int = 0o644) -> bytes:
+    """A tar archive holding each ``data`` at its ``path`` (relative to /), owned by root."""
     buffer = io.BytesIO()
     with tarfile.open(fileobj=buffer, mode="w") as archive:
-        archive.addfile(info, io.BytesIO(data))
+        for path, data in files.items():
+            info = tarfile.TarInfo(path.lstrip("/"))
+            info.size, info.mode, info.mtime = len(data), mode, int(time.time())
+            archive.addfile(info, io.BytesIO(data))
     return buffer.getvalue()
 
 
 def put_file(api: Any, container_id: str, path: str, data: bytes, mode: int) -> None:
-    if not api.put_archive(container_id, "/", tar_one_file(path, data, mode)):
+    if not api.put_archive(container_id, "/", tar_files({path: data}, mode)):
         raise OSError(f"docker refused to write {path}")
 
 

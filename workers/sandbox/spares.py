@@ -27,6 +27,7 @@ import structlog
 
 from workers.sandbox import labels, removal
 from workers.sandbox.base import Sandbox, SandboxBackend, SandboxConfig
+from workers.sandbox.deadline import one_line
 
 log = structlog.get_logger(__name__)
 
@@ -92,9 +93,7 @@ class SparePool:
         try:
             sandbox = spare.future.result(timeout=timeout)  # still starting: waiting beats starting anew
         except Exception as exc:  # a spare that failed to start is not an error of this item
-            log.info(
-                "sandbox.spare_failed", error=str(exc).splitlines()[0] if str(exc) else type(exc).__name__
-            )
+            log.info("sandbox.spare_failed", error=one_line(exc))
             return None
         running = getattr(sandbox, "running", None)  # backends that can tell: is it still alive?
         if running is not None and not running():
@@ -129,7 +128,7 @@ class SparePool:
         except Exception as exc:  # never starting, or a failed removal: the janitor's then
             log.info(
                 "sandbox.spare_not_removed",
-                error=str(exc).splitlines()[0] if str(exc) else type(exc).__name__,
+                error=one_line(exc),
             )
 
 
