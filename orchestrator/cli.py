@@ -207,15 +207,45 @@ def validate(
 
 
 def main() -> None:
-    """Entry point: user mistakes print one line and exit 2, never a traceback."""
+    """Entry point: user mistakes print one line and exit 2; a sweep that could not finish prints one line
+    per cause and exits 3; anything else prints one line and exits 1. Never a traceback on the console:
+    tracebacks go to the log file (.evalfleet/logs/)."""
+    from orchestrator.errors import SweepFailure
+
     try:
         app()
     except UserInputError as exc:
         print(f"evalfleet: error: {exc.one_line()}", file=sys.stderr)
         raise SystemExit(exc.exit_code) from None
+    except SweepFailure as exc:
+        for line in exc.lines():
+            print(f"evalfleet: error: {line}" if not line.startswith(" ") else line, file=sys.stderr)
+        raise SystemExit(exc.exit_code) from None
     except KeyboardInterrupt:
         print("evalfleet: interrupted", file=sys.stderr)
         raise SystemExit(130) from None
+    except Exception as exc:
+        print(f"evalfleet: error: {_crash(exc)}", file=sys.stderr)
+        raise SystemExit(1) from None
+
+
+def _crash(exc: Exception) -> str:
+    """One line for an unexpected error; its traceback goes to .evalfleet/logs/evalfleet-crash.log."""
+    import time
+    import traceback
+
+    from orchestrator.errors import describe_failure
+
+    path = Path(".evalfleet/logs/evalfleet-crash.log")
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        with path.open("a", encoding="utf-8") as fh:
+            fh.write(f"--- {time.strftime('%Y-%m-%dT%H:%M:%S')} {' '.join(sys.argv)}\n")
+            fh.write("".join(traceback.format_exception(exc)))
+        where = f" (traceback: {path})"
+    except OSError:
+        where = ""
+    return f"{describe_failure(exc)}{where}"
 
 
 if __name__ == "__main__":

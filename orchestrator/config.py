@@ -11,6 +11,7 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_valida
 
 from orchestrator.errors import ConfigError
 from workers.models import SandboxLimits
+from workers.retry import RetryPolicy
 from workers.spec import RepoSource
 
 
@@ -105,8 +106,10 @@ class ExecutionConfig(_Strict):
         description="Items per Ray task, evaluated one after another on its slot. 1 suits real evaluations "
         "(seconds each); raise it only for items far shorter than Ray's per-task cost (a few ms).",
     )
-    max_attempts: int = Field(
-        default=4, ge=1, le=20, description="Attempts per item on infra errors, across tasks and nodes."
+    retry: RetryPolicy = Field(
+        default_factory=RetryPolicy,
+        description="When an item is tried again after an infrastructure error (workers/retry.py; the "
+        "table in docs/architecture.md says how often an item can run).",
     )
     spare_sandboxes: bool = Field(
         default=True,

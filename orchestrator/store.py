@@ -39,6 +39,9 @@ def _is_temp(name: str) -> bool:
     return name.startswith(".") and name.endswith(_TEMP_SUFFIX)
 
 
+RESULT, FAILURE, ATTEMPT_DIR = "result.json", "failure.json", "attempt-"
+
+
 @dataclass(frozen=True)
 class SweepPaths:
     """Object keys of one sweep, relative to the store root: the storage layout, defined once."""
@@ -61,10 +64,22 @@ class SweepPaths:
         return f"{self.root}/items/{key}"
 
     def result(self, key: str) -> str:
-        return f"{self.item(key)}/result.json"
+        return f"{self.item(key)}/{RESULT}"
+
+    def failure(self, key: str) -> str:
+        """The latest infrastructure failure of an item without a verdict (overwritten; not a commit)."""
+        return f"{self.item(key)}/{FAILURE}"
 
     def attempt(self, key: str, n: int) -> str:
-        return f"{self.item(key)}/attempt-{n}"
+        return f"{self.item(key)}/{ATTEMPT_DIR}{n}"
+
+    def attempt_number(self, key: str, object_key: str) -> int | None:
+        """n of an object key under ``attempt(key, n)``, else None."""
+        head = f"{self.item(key)}/{ATTEMPT_DIR}"
+        if not object_key.startswith(head):
+            return None
+        number = object_key[len(head) :].split("/", 1)[0]
+        return int(number) if number.isdigit() else None
 
     def report(self, name: str) -> str:
         return f"{self.root}/reports/{name}"

@@ -127,6 +127,12 @@ class Attempt(BaseModel):
     error: ErrorInfo | None = None
     phases: dict[str, float] = Field(default_factory=dict, description="Seconds spent per phase.")
     node: str = Field(default="", description="Host that ran the attempt.")
+    driver: str = Field(default="", description="Run instance of the driver that asked for the attempt.")
+    counted: bool = Field(
+        default=True,
+        description="False when it failed while the node's sandbox engine was unreachable and the engine "
+        "came back: such an attempt does not use up the item's budget (workers/retry.py).",
+    )
 
 
 class Result(BaseModel):

@@ -44,7 +44,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from support.demo import ROOT, bundle_of, demo_items, diff_from_files, settings, with_patch
+from support.demo import RETRY, ROOT, bundle_of, demo_items, diff_from_files, settings, with_patch
 
 from workers.evaluate import EvalSettings, evaluate
 from workers.integrity.policy import IntegrityPolicy
@@ -144,7 +144,7 @@ def contained(
     # so the spec allows it here: this test is about the output cap, not about the runner's config.
     allow = gold.spec.model_copy(update={"integrity": IntegrityPolicy(allow=["pytest.ini"])})
     items["flood"] = items["flood"].model_copy(update={"spec": allow})
-    normal = settings(test_timeout_s=TEST_TIMEOUT_S, retry_backoff_s=0.5)
+    normal = settings(test_timeout_s=TEST_TIMEOUT_S, retry=RETRY)
     flood = normal.model_copy(update={"test_timeout_s": FLOOD_TIMEOUT_S})
 
     def one(case: str) -> Run:

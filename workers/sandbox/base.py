@@ -134,6 +134,12 @@ class SandboxBackend(Protocol):
         """Create and start a sandbox; SandboxError when that fails or takes longer than ``timeout``."""
         ...
 
+    def engine_down(self) -> str | None:
+        """Why this node's sandbox engine cannot be reached right now, in one line, or None when it
+        answers. A cheap probe (seconds at most), called after infrastructure errors and before a sweep;
+        a backend without an engine of its own returns None."""
+        ...
+
 
 def backend_class(name: str) -> type[SandboxBackend]:
     """The backend class for a short name (``docker``) or a ``module:Class`` path, imported lazily."""

@@ -99,6 +99,16 @@ class DockerBackend:
                 raise SandboxError(f"no Docker engine answers: {one_line(exc)}") from exc
         return self._client
 
+    def engine_down(self, timeout: float = 5.0) -> str | None:
+        """Why the Docker engine does not answer a ping within ``timeout`` seconds, or None."""
+        try:
+            client = self.client
+            call("ping", timeout, client.ping)
+        except SandboxError as exc:
+            self._client = None  # a new client next time: the engine may come back on a new socket
+            return one_line(exc)
+        return None
+
     def create(self, config: SandboxConfig, *, timeout: float = 60.0) -> DockerSandbox:
         started = time.monotonic()
         try:

@@ -43,12 +43,14 @@ class _Spare:
 
 def spare_key(config: SandboxConfig) -> str:
     """What a spare must match: the whole configuration except the item and attempt labels."""
-    kept = {k: v for k, v in config.labels.items() if k not in (labels.ITEM, labels.ATTEMPT)}
+    kept = {k: v for k, v in config.labels.items() if k not in (labels.ITEM, labels.ATTEMPT, labels.TTL)}
     return config.model_copy(update={"labels": kept}).model_dump_json()
 
 
 def _spare_config(config: SandboxConfig) -> SandboxConfig:
     marked = {**config.labels, labels.ITEM: "spare", labels.ATTEMPT: "0"}
+    if labels.TTL in marked:  # its item's lifetime starts when it is taken
+        marked[labels.TTL] = f"{float(marked[labels.TTL]) + labels.SPARE_EXTRA_TTL_S:.0f}"
     return config.model_copy(update={"labels": marked})
 
 
