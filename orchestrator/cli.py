@@ -206,6 +206,27 @@ def validate(
     validate_command(target, options)
 
 
+@app.command()
+def clean(
+    sweep: Annotated[str | None, typer.Option("--sweep", help="Only this sweep's sandboxes.")] = None,
+    older_than: Annotated[
+        str | None, typer.Option("--older-than", help="Only sandboxes older than this (90s, 30m, 2h, 1d).")
+    ] = None,
+    ray_address: Annotated[
+        str | None,
+        typer.Option("--ray-address", help="Clean every node of this Ray cluster (default: this host)."),
+    ] = None,
+    force: Annotated[
+        bool, typer.Option("--force", help="Also sandboxes whose owner still runs (a live sweep's).")
+    ] = False,
+) -> None:
+    """Remove sandboxes left by drivers or workers that died: those whose owner process is gone or whose
+    lifetime ran out (their labels say both), on this host or on every node of a Ray cluster."""
+    from orchestrator.commands.clean import clean_command
+
+    clean_command(sweep=sweep, older_than=older_than, ray_address=ray_address, force=force)
+
+
 def main() -> None:
     """Entry point: user mistakes print one line and exit 2; a sweep that could not finish prints one line
     per cause and exits 3; anything else prints one line and exits 1. Never a traceback on the console:

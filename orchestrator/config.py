@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from pathlib import Path
-from typing import Any, Literal
+from typing import TYPE_CHECKING, Any, Literal
 
 import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
@@ -13,6 +13,9 @@ from orchestrator.errors import ConfigError
 from workers.models import SandboxLimits
 from workers.retry import RetryPolicy
 from workers.spec import RepoSource
+
+if TYPE_CHECKING:
+    from orchestrator.store import ResultStore
 
 
 class _Strict(BaseModel):
@@ -170,6 +173,20 @@ class StoreConfig(_Strict):
         default=None, description="S3 endpoint (e.g. a local SeaweedFS or MinIO)."
     )
     region: str | None = Field(default=None, description="S3 region.")
+    retry_window_s: float = Field(
+        default=300.0,
+        gt=0,
+        description="How long one S3 call is retried on connection errors and 5xx (exponential backoff "
+        "up to 10 s) before the item, or the driver, gives up on it.",
+    )
+
+    def open(self) -> ResultStore:
+        """The store this config names."""
+        from orchestrator.store import open_store
+
+        return open_store(
+            self.url, endpoint_url=self.endpoint_url, region=self.region, retry_window_s=self.retry_window_s
+        )
 
 
 class RayConfig(_Strict):

@@ -73,7 +73,13 @@ def describe_failure(exc: BaseException) -> str:
     """One line for an unexpected exception that stopped a command: what failed, in a user's words."""
     from workers.sandbox.deadline import one_line
 
-    module = type(exc).__module__
+    chain, seen = [], set()
+    at: BaseException | None = exc
+    while at is not None and id(at) not in seen:
+        seen.add(id(at))
+        chain.append(type(at).__module__)
+        at = at.__cause__ or at.__context__
+    module = next((m for m in chain if not m.startswith(("workers", "orchestrator", "tenacity"))), chain[0])
     if module.startswith(("botocore", "boto3", "s3transfer")):
         return f"the object store cannot be reached or refused the request: {one_line(exc, 200)}"
     if module.startswith("ray"):

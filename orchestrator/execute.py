@@ -27,10 +27,10 @@ from orchestrator.lock import sweep_lock
 from orchestrator.logs import configure
 from orchestrator.plan import Plan
 from orchestrator.progress import SweepProgress
-from orchestrator.store import ResultStore, SweepPaths, open_store
+from orchestrator.store import ResultStore, SweepPaths
 from orchestrator.task import Summary
 from workers import HARNESS_VERSION
-from workers.errors import EvalfleetError
+from workers.errors import UserInputError
 from workers.evaluate import EvalSettings, engine_probe
 from workers.images.options import ImageOptions
 
@@ -68,7 +68,7 @@ def eval_settings(config: SweepConfig, driver: str = "") -> EvalSettings:
 
 
 def store_for(config: SweepConfig) -> ResultStore:
-    store = open_store(config.store.url, endpoint_url=config.store.endpoint_url, region=config.store.region)
+    store = config.store.open()
     ensure = getattr(store, "ensure_bucket", None)
     if ensure is not None:
         ensure()
@@ -110,7 +110,7 @@ def execute_sweep(config: SweepConfig, plan: Plan, *, resume: bool) -> None:
     configure(log_file(plan.sweep_id))
     try:
         _execute(config, plan)
-    except (EvalfleetError, KeyboardInterrupt):
+    except (UserInputError, SweepFailure, KeyboardInterrupt):
         raise
     except Exception as exc:  # the store, Ray or an engine failed the driver: one line, the rest logged
         log.exception("sweep stopped", sweep=plan.sweep_id)

@@ -21,16 +21,21 @@ import structlog
 from orchestrator.config import StoreConfig
 from orchestrator.placement import Placement, env_key
 from orchestrator.task import Summary, evaluate_and_commit, evaluate_batch, failed_summary
+from workers.errors import one_line
 from workers.evaluate import EvalSettings
 from workers.models import WorkItem
-from workers.sandbox.deadline import one_line
 
 log = structlog.get_logger(__name__)
 SLOTS_REFRESH_S = 15.0  # how often the window is fitted to the cluster's current sandbox slots
 
 
 def init_ray(address: str | None, *, sandbox_slots: int | None, num_cpus: int | None = None) -> int:
-    """Connect to a cluster (address) or start an embedded one; returns the cluster's sandbox slots."""
+    """Connect to a cluster (address) or start an embedded one; returns the cluster's sandbox slots.
+
+    The embedded cluster advertises 127.0.0.1, has no dashboard, and requires Ray's token
+    authentication (``RAY_AUTH_MODE=token`` unless the environment says otherwise; Ray keeps the token in
+    ~/.ray/auth_token): Ray's gRPC servers listen on every interface and have no setting to bind
+    loopback only, so the token is what keeps other hosts out (docs/architecture.md)."""
     import ray
 
     if not ray.is_initialized():
@@ -39,9 +44,11 @@ def init_ray(address: str | None, *, sandbox_slots: int | None, num_cpus: int | 
         if address:
             ray.init(address=address, log_to_driver=False, logging_level=logging.WARNING)
         else:
+            os.environ.setdefault("RAY_AUTH_MODE", "token")
             slots = sandbox_slots or os.cpu_count() or 1
             ray.init(  # "local": never join a cluster that happens to run on this machine
                 address="local",
+                _node_ip_address="127.0.0.1",
                 num_cpus=num_cpus or max(os.cpu_count() or 1, slots),
                 resources={"sandbox": slots},
                 include_dashboard=False,
@@ -171,7 +178,9 @@ def _summaries(ref: Any, batch: tuple[WorkItem, ...]) -> list[Summary]:
     return [got] if len(batch) == 1 else list(got)
 
 
-def on_sandbox_nodes(fn: Callable[..., Any], timeout: float = 120.0, **kwargs: Any) -> dict[str, Any]:
+def on_sandbox_nodes(
+    fn: Callable[..., Any], kwargs: dict[str, Any] | None = None, *, timeout: float = 120.0
+) -> dict[str, Any]:
     """``fn(**kwargs)`` once on every alive node that runs sandboxes; node id -> its return value, or
     the exception it raised (a node that died meanwhile, an engine that is gone)."""
     import ray
@@ -182,7 +191,7 @@ def on_sandbox_nodes(fn: Callable[..., Any], timeout: float = 120.0, **kwargs: A
         if node.get("Alive") and node.get("Resources", {}).get("sandbox"):
             strategy = NodeAffinitySchedulingStrategy(node_id=node["NodeID"], soft=False)
             task = ray.remote(fn).options(num_cpus=0, scheduling_strategy=strategy, max_retries=0)
-            refs[node["NodeID"]] = task.remote(**kwargs)
+            refs[node["NodeID"]] = task.remote(**(kwargs or {}))
     out: dict[str, Any] = {}
     for node_id, ref in refs.items():
         try:
@@ -198,7 +207,9 @@ def reap_cluster(sweep_id: str | None, driver: str | None = None, *, everything:
     from workers.sandbox.janitor import reap
 
     removed = 0
-    found = on_sandbox_nodes(reap, sweep_id=sweep_id, driver=driver, dead_owners_only=not everything)
+    found = on_sandbox_nodes(
+        reap, {"sweep_id": sweep_id, "driver": driver, "dead_owners_only": not everything}
+    )
     for node_id, got in found.items():
         if isinstance(got, Exception):  # a node that died meanwhile has nothing left to reap
             log.warning("janitor task failed", node=node_id[:12], error=one_line(got))

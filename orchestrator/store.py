@@ -27,7 +27,7 @@ from urllib.parse import urlparse
 import structlog
 
 from orchestrator.errors import ConfigError
-from workers.errors import InfraError
+from workers.errors import InfraError, one_line
 
 log = structlog.get_logger(__name__)
 
@@ -397,11 +397,18 @@ def _is_transient(exc: BaseException) -> bool:
 
 
 def _short_error(exc: BaseException) -> str:
-    return str(exc).splitlines()[0][:200] if str(exc) else type(exc).__name__
+    return one_line(exc, 200)
 
 
-def open_store(url: str, *, endpoint_url: str | None = None, region: str | None = None) -> ResultStore:
-    """A store from its URL: ``file://DIR`` (relative DIR allowed), a bare path, or ``s3://BUCKET/PREFIX``."""
+def open_store(
+    url: str,
+    *,
+    endpoint_url: str | None = None,
+    region: str | None = None,
+    retry_window_s: float = 300.0,
+) -> ResultStore:
+    """A store from its URL: ``file://DIR`` (relative DIR allowed), a bare path, or ``s3://BUCKET/PREFIX``.
+    ``retry_window_s``: how long an S3 call is retried on connection errors and 5xx before it fails."""
     parsed = urlparse(url)
     if parsed.scheme in ("", "file"):
         path = url[len("file://") :] if url.startswith("file://") else url
@@ -410,7 +417,9 @@ def open_store(url: str, *, endpoint_url: str | None = None, region: str | None 
         if not parsed.netloc:
             raise ConfigError(f"no bucket in {url!r}", field="store.url", fix="write s3://BUCKET/PREFIX")
         endpoint = endpoint_url or os.environ.get("AWS_ENDPOINT_URL_S3") or os.environ.get("AWS_ENDPOINT_URL")
-        store = S3Store(parsed.netloc, parsed.path, endpoint_url=endpoint, region=region)
+        store = S3Store(
+            parsed.netloc, parsed.path, endpoint_url=endpoint, region=region, retry_deadline_s=retry_window_s
+        )
         return store
     raise ConfigError(
         f"unsupported store URL {url!r}", field="store.url", fix="use file://DIR or s3://BUCKET/PREFIX"

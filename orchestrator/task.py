@@ -20,10 +20,10 @@ from typing import Any, Protocol
 import structlog
 
 from orchestrator.config import StoreConfig
+from workers.errors import one_line
 from workers.evaluate import EvalSettings, engine_probe
 from workers.models import Result, Verdict, WorkItem
 from workers.retry import is_infra_failure, run_attempts
-from workers.sandbox.deadline import one_line
 
 log = structlog.get_logger(__name__)
 DEFAULT_EVALUATOR = "workers.evaluate:evaluate_attempt"
@@ -69,11 +69,9 @@ _STORES: dict[str, Any] = {}
 
 
 def _store_for(cfg: StoreConfig) -> Any:
-    from orchestrator.store import open_store
-
     key = cfg.model_dump_json()
     if key not in _STORES:
-        _STORES[key] = open_store(cfg.url, endpoint_url=cfg.endpoint_url, region=cfg.region)
+        _STORES[key] = cfg.open()
     return _STORES[key]
 
 

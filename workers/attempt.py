@@ -251,6 +251,12 @@ def _run_tests(
     report = _read_report(sandbox, script.report) if script.report and exit_code is not None else None
     raw = frame_output(res.output.decode("utf-8", "replace"), script.nonce, exit_code, report)
     (attempt_dir / FILES.test_output).write_text(raw, encoding="utf-8")
+    if res.disk_exceeded:
+        return AttemptOutcome(
+            verdict="unresolved",
+            reason=f"disk limit: the sandbox wrote more than {item.limits.disk_mb} MiB; sandbox killed",
+            test_exit_code=None,
+        )
     if res.timed_out:
         return AttemptOutcome(
             verdict="timeout",

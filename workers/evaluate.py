@@ -19,7 +19,7 @@ from pydantic import BaseModel, ConfigDict, Field
 
 from workers import HARNESS_VERSION
 from workers.attempt import AttemptOutcome, run_attempt
-from workers.errors import EvalfleetError
+from workers.errors import EvalfleetError, one_line
 from workers.grading import swebench_report
 from workers.images.options import ImageOptions
 from workers.models import Attempt, ErrorInfo, Result, Verdict, WorkItem
@@ -27,7 +27,6 @@ from workers.patching import is_empty_patch
 from workers.paths import FILES
 from workers.retry import RetryPolicy, run_attempts
 from workers.sandbox.base import get_backend
-from workers.sandbox.deadline import one_line
 
 log = structlog.get_logger(__name__)
 

@@ -70,7 +70,10 @@ class SandboxLimits(BaseModel):
         default=16 * 1024 * 1024, ge=4096, description="Test output kept; the rest is cut (the tail is kept)."
     )
     disk_mb: int = Field(
-        default=4096, ge=16, description="Maximum size of files a test run may write (RLIMIT_FSIZE, MiB)."
+        default=4096,
+        ge=16,
+        description="Disk a sandbox may use (MiB): each file (RLIMIT_FSIZE) and all it writes together "
+        "(a storage quota where the engine has one, else watched while commands run).",
     )
 
 

@@ -41,6 +41,10 @@ class ExecResult(BaseModel):
     sandbox_killed: bool = Field(
         default=False, description="The whole sandbox was killed to end the command; it is unusable now."
     )
+    disk_exceeded: bool = Field(
+        default=False,
+        description="The sandbox wrote more than its disk limit (limits.disk_mb in all) and was killed.",
+    )
 
     @property
     def ok(self) -> bool:

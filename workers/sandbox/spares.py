@@ -25,9 +25,9 @@ from dataclasses import dataclass
 
 import structlog
 
+from workers.errors import one_line
 from workers.sandbox import labels, removal
 from workers.sandbox.base import Sandbox, SandboxBackend, SandboxConfig
-from workers.sandbox.deadline import one_line
 
 log = structlog.get_logger(__name__)
 
