@@ -13,7 +13,7 @@ import json
 import shutil
 import socket
 import time
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
 
@@ -132,31 +132,15 @@ def committed_keys(store: ResultStore, sweep_id: str) -> set[str]:
 def items_with(store: ResultStore, sweep_id: str, name: str) -> set[str]:
     """Keys of the items that have an object ``name`` (e.g. result.json) directly in their folder."""
     prefix = SweepPaths(sweep_id).items
-    keys_named = getattr(store, "keys_named", None)  # a file store lists one level, not every attempt's logs
-    if keys_named is not None:
-        return {k[len(prefix) :].split("/", 1)[0] for k in keys_named(prefix, name)}
-    return {
-        k[len(prefix) :].split("/", 1)[0]
-        for k in store.list(prefix)
-        if k.endswith(f"/{name}") and k.count("/") == prefix.count("/") + 1
-    }
+    return {k[len(prefix) :].split("/", 1)[0] for k in store.keys_named(prefix, name)}
 
 
 def load_results(store: ResultStore, sweep_id: str) -> list[Result]:
     """Every committed result of the sweep, in key order."""
-    paths = SweepPaths(sweep_id)
-    get_named = getattr(store, "get_named", None)  # a file store: list and read in one pass
-    if get_named is not None:
-        blobs: Iterable[bytes | None] = (data for _key, data in get_named(paths.items, RESULT))
-    else:
-        keys = [paths.result(key) for key in sorted(committed_keys(store, sweep_id))]
-        get_many = getattr(store, "get_many", None)  # a remote store reads several at a time
-        blobs = get_many(keys) if get_many is not None else map(store.get, keys)
     out = []
     with gc_paused():  # many small objects and no cycles: collecting while they pile up costs 3x the parse
-        for data in blobs:
-            if data is not None:
-                out.append(Result.model_validate_json(data))
+        for _key, data in store.get_named(SweepPaths(sweep_id).items, RESULT):
+            out.append(Result.model_validate_json(data))
     return out
 
 

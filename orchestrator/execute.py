@@ -69,9 +69,7 @@ def eval_settings(config: SweepConfig, driver: str = "") -> EvalSettings:
 
 def store_for(config: SweepConfig) -> ResultStore:
     store = config.store.open()
-    ensure = getattr(store, "ensure_bucket", None)
-    if ensure is not None:
-        ensure()
+    store.ensure_ready()
     return store
 
 

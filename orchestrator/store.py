@@ -18,7 +18,7 @@ import contextlib
 import os
 import tempfile
 import uuid
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Protocol
@@ -86,15 +86,36 @@ class SweepPaths:
 
 
 class ResultStore(Protocol):
-    """What the control plane needs from object storage."""
+    """What the control plane needs from object storage. Every backend offers all of it (the conformance
+    suite, tests/integration/test_store_conformance.py, runs each method on each backend); errors that
+    outlast the backend's own retries raise InfraError."""
 
     url: str
 
+    def ensure_ready(self) -> None:
+        """Make the store usable (create the bucket or directory); safe to call concurrently."""
+        ...
+
     def put(self, key: str, data: bytes) -> None: ...
-    def put_if_absent(self, key: str, data: bytes) -> bool: ...
+    def put_if_absent(self, key: str, data: bytes) -> bool:
+        """Write ``data`` only if ``key`` does not exist; True when this call wrote it (commits)."""
+        ...
+
     def get(self, key: str) -> bytes | None: ...
+    def get_many(self, keys: Sequence[str]) -> Iterator[bytes | None]:
+        """``get`` of each key, in order (a remote store reads several at a time)."""
+        ...
+
     def exists(self, key: str) -> bool: ...
     def list(self, prefix: str) -> Iterator[str]: ...
+    def keys_named(self, prefix: str, name: str) -> Iterator[str]:
+        """Keys ``{prefix}{child}/{name}`` that exist, one level below ``prefix`` (which ends in "/")."""
+        ...
+
+    def get_named(self, prefix: str, name: str) -> Iterator[tuple[str, bytes]]:
+        """``(key, data)`` of every ``{prefix}{child}/{name}``, in key order."""
+        ...
+
     def delete(self, key: str) -> None: ...
 
 
@@ -199,6 +220,12 @@ class FileStore:
             data = self.get(key)
             if data is not None:
                 yield key, data
+
+    def get_many(self, keys: Sequence[str]) -> Iterator[bytes | None]:
+        return map(self.get, keys)
+
+    def ensure_ready(self) -> None:
+        os.makedirs(self._root, exist_ok=True)
 
     def delete(self, key: str) -> None:
         with contextlib.suppress(
@@ -323,7 +350,7 @@ class S3Store:
             raise
         return data
 
-    def get_many(self, keys: list[str]) -> Iterator[bytes | None]:
+    def get_many(self, keys: Sequence[str]) -> Iterator[bytes | None]:
         """``get`` of every key, in order, ``GET_WORKERS`` at a time: reading many small objects is
         bound by the round trip, not the bandwidth (100,000 results one by one take minutes)."""
         from concurrent.futures import ThreadPoolExecutor
@@ -357,6 +384,20 @@ class S3Store:
 
     def delete(self, key: str) -> None:
         self._retry("delete", self._client.delete_object, Bucket=self.bucket, Key=self._key(key))
+
+    def keys_named(self, prefix: str, name: str) -> Iterator[str]:
+        """One listing of everything below ``prefix`` (S3 has no directories to walk one level of)."""
+        depth = prefix.count("/") + 1
+        return (k for k in self.list(prefix) if k.endswith(f"/{name}") and k.count("/") == depth)
+
+    def get_named(self, prefix: str, name: str) -> Iterator[tuple[str, bytes]]:
+        keys = sorted(self.keys_named(prefix, name))
+        for key, data in zip(keys, self.get_many(keys), strict=True):
+            if data is not None:
+                yield key, data
+
+    def ensure_ready(self) -> None:
+        self.ensure_bucket()
 
     def ensure_bucket(self) -> None:
         try:

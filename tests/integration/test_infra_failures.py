@@ -93,7 +93,7 @@ def test_store_gone_longer_than_its_retries_ends_the_driver_with_one_line(
         "dataset.instances=[demo__calc-*]",
     ]
     store, sid, log = sweeps.store_at(url), sweeps.sweep_id(overrides), tmp_path / "run.log"
-    store.ensure_bucket()  # type: ignore[attr-defined]
+    store.ensure_ready()
     proc = sweeps.start(overrides, log)
     sweeps.wait_until(lambda: sweeps.committed(store, sid) >= 1, proc, log)
     s3_server.kill()

@@ -157,7 +157,7 @@ def test_s3_down_for_20_seconds_mid_sweep(s3_server: SeaweedS3, tmp_path: Path) 
     url = f"s3://{bucket}/evals"
     overrides = [*sweeps.FAST, f"store.url={url}", "dataset.instances=[demo__textkit-*]"]
     store, sid, log = sweeps.store_at(url), sweeps.sweep_id(overrides), tmp_path / "run.log"
-    store.ensure_bucket()  # type: ignore[attr-defined]
+    store.ensure_ready()
     proc = sweeps.start(overrides, log)
     sweeps.wait_until(lambda: sweeps.committed(store, sid) >= 3, proc, log)
     with s3_server.outage():

@@ -114,6 +114,10 @@ class Sandbox(Protocol):
         """Copy a file or directory tree out into ``host_dir``; returns the host path of the copy."""
         ...
 
+    def running(self, *, timeout: float = 10.0) -> bool:
+        """Whether the sandbox still runs (a spare started before an engine restart does not)."""
+        ...
+
     def stop(self, *, timeout: float = 30.0) -> None:
         """Kill every process (SIGKILL; never a graceful stop). Idempotent."""
         ...

@@ -118,15 +118,16 @@ class DockerBackend:
         started = time.monotonic()
         while True:
             remaining = max(timeout - (time.monotonic() - started), 1.0)
+            quota, nofile = self._quota is not False, self._nofile
             try:
-                sandbox = self._create(config, remaining, self._nofile, quota=self._quota is not False)
+                sandbox = self._create(config, remaining, nofile, quota=quota)
                 break
-            except SandboxError as exc:
-                if self._nofile is not None and "rlimit type 7" in str(exc):
+            except SandboxError as exc:  # another thread may have dropped the option meanwhile
+                if nofile is not None and "rlimit type 7" in str(exc):
                     # The engine's own hard limit on open files is lower than NOFILE: inherit the engine's.
-                    log.warning("sandbox.nofile_unsupported", nofile=self._nofile)
+                    log.warning("sandbox.nofile_unsupported", nofile=nofile)
                     self._nofile = None
-                elif self._quota is None and "storage" in str(exc).lower() and "opt" in str(exc).lower():
+                elif quota and "storage-opt" in str(exc).lower():
                     log.info("sandbox.no_storage_quota", reason=str(exc)[:200])
                     self._quota = False
                 else:

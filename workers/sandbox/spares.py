@@ -97,8 +97,7 @@ class SparePool:
         except Exception as exc:  # a spare that failed to start is not an error of this item
             log.info("sandbox.spare_failed", error=one_line(exc))
             return None
-        running = getattr(sandbox, "running", None)  # backends that can tell: is it still alive?
-        if running is not None and not running():
+        if not sandbox.running():  # e.g. started before an engine restart
             log.info("sandbox.spare_dead", container=sandbox.id[:12])  # e.g. the engine restarted
             removal.remove_later(sandbox, hold=False)
             return None
