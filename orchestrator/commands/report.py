@@ -12,8 +12,9 @@ from rich.table import Table
 from orchestrator.commands.common import open_sweep
 from orchestrator.commit import load_results
 from orchestrator.errors import ConfigError
+from orchestrator.report import sentences
 from orchestrator.report.aggregate import primary, write_reports
-from orchestrator.report.regression import RunComparison, compare_runs, same_candidates
+from orchestrator.report.regression import RunComparison, compare_runs, comparison_dict, same_candidates
 from orchestrator.report.stats import StatsSettings, wilson_interval
 from orchestrator.store import ResultStore, SweepPaths
 from workers.models import Result
@@ -25,8 +26,8 @@ def _pct(x: float | None) -> str:
     return "-" if x is None else f"{100 * x:.1f}%"
 
 
-def _iv(iv: list[float]) -> str:
-    return f"[{100 * iv[0]:.1f}, {100 * iv[1]:.1f}]"
+def _iv(iv: list[float], sign: str = "") -> str:
+    return f"[{100 * iv[0]:{sign}.1f}, {100 * iv[1]:{sign}.1f}]"
 
 
 def report_command(
@@ -63,6 +64,9 @@ def print_runs(report: dict[str, Any]) -> None:
             _pct(s["clustered_se"]),
         )
     console.print(table)
+    warning = sentences.cluster_warning(report.get("runs", {}))
+    if warning:
+        console.print(warning)
 
 
 def print_pairs(report: dict[str, Any]) -> None:
@@ -71,7 +75,7 @@ def print_pairs(report: dict[str, Any]) -> None:
         return
     table = Table(show_edge=False, title="paired comparisons on common instances, B - A in points")
     table.add_column("A / B", overflow="fold", min_width=12)
-    for name in ("n", "only A/B", "B - A", "95% CI", "McNemar p", "MDD"):
+    for name in ("n", "only A/B", "B - A", "95% CI", "McNemar p", "MDD paired", "MDD unpaired"):
         table.add_column(name, justify="right", no_wrap=name == "95% CI")
     for c in pairs:
         table.add_row(
@@ -79,11 +83,17 @@ def print_pairs(report: dict[str, Any]) -> None:
             str(c["instances"]),
             f"{c['only_a']}/{c['only_b']}",
             f"{100 * c['diff']:+.1f}",
-            _iv(c["interval"]),
+            _iv(c["interval"], "+"),
             f"{c['p_value']:.3g}",
             "-" if c["mdd_paired"] is None else f"{100 * c['mdd_paired']:.1f}",
+            f"{100 * c['mdd_unpaired']:.1f}",
         )
     console.print(table)
+    for c in pairs:
+        console.print(sentences.mdd_sentence(c))
+        warning = sentences.discordance_warning(c)
+        if warning:
+            console.print(warning)
 
 
 def _run_results(ref: str, store_url: str | None) -> tuple[str, dict[str, Result], ResultStore]:
@@ -151,18 +161,18 @@ def print_statistics(cmp: RunComparison, settings: StatsSettings) -> None:
     s = cmp.stats
     verdict = "significant" if s.p_value < 0.05 else "not significant"
     console.print(
-        f"B - A = {100 * s.diff:+.1f} points, 95% CI {_iv(s.interval.as_list())} "
+        f"B - A = {100 * s.diff:+.1f} points, 95% CI {_iv(s.interval.as_list(), '+')} points "
         f"(paired bootstrap, B={settings.bootstrap}, seed {settings.seed})"
     )
     console.print(
         f"McNemar exact p = {s.p_value:.4g} ({verdict} at 0.05); discordant: {s.only_a} only A, "
         f"{s.only_b} only B; both {s.both}, neither {s.neither}"
     )
-    if s.mdd is not None:
-        console.print(
-            f"minimal detectable difference at this discordance ({_pct(s.discordance)}): "
-            f"{100 * s.mdd:.1f} points (alpha 0.05, power 0.8)"
-        )
+    pair = {"a": "A", "b": "B", **comparison_dict(s)}
+    console.print(sentences.mdd_sentence(pair))
+    warning = sentences.discordance_warning(pair)
+    if warning:
+        console.print(warning)
 
 
 def print_regressions(cmp: RunComparison) -> None:

@@ -193,11 +193,11 @@ PROBE = """<script>
     var r = svg.getBoundingClientRect();
     out.charts[svg.id] = {x: r.x, y: r.y, width: r.width, height: r.height, marks: svg.querySelectorAll('rect,circle').length};
   });
-  var th = document.querySelector('#table-runs th:nth-child(6)');
+  var th = document.querySelector('#table-runs th:nth-child(3)');
   th.click();
-  out.ascending = Array.prototype.map.call(document.querySelectorAll('#table-runs tbody tr'), function (tr) { return tr.cells[0].textContent; });
+  out.ascending = Array.prototype.map.call(document.querySelectorAll('#table-runs tbody tr'), function (tr) { return tr.cells[0].getAttribute('data-sort'); });
   th.click();
-  out.descending = Array.prototype.map.call(document.querySelectorAll('#table-runs tbody tr'), function (tr) { return tr.cells[0].textContent; });
+  out.descending = Array.prototype.map.call(document.querySelectorAll('#table-runs tbody tr'), function (tr) { return tr.cells[0].getAttribute('data-sort'); });
   var pre = document.createElement('pre'); pre.id = 'probe'; pre.textContent = JSON.stringify(out);
   document.body.appendChild(pre);
 })();
@@ -273,3 +273,117 @@ def test_demo_sweep_report_renders_in_chromium(chromium: str, tmp_path: Path) ->
     report = json.loads((store.root / SweepPaths(source.name).report("report.json")).read_text())
     assert {"gold", "demo-model-a", "demo-model-b"} <= set(report["runs"])
     check_page(chromium, tmp_path, html, report)
+
+
+# --- what the page says: whole labels, sentences that follow their numbers ----------------------------
+
+TEXT_PROBE = """<script>
+(function () {
+  var out = {labels: [], runs: {}, text: document.body.innerText, width: window.innerWidth};
+  document.querySelectorAll('svg.chart').forEach(function (svg) {
+    var box = svg.getBoundingClientRect();
+    svg.querySelectorAll('text').forEach(function (t) {
+      var r = t.getBoundingClientRect();
+      out.labels.push({chart: svg.id, text: t.textContent,
+                       whole: r.left >= box.left - 0.5 && r.right <= box.right + 0.5 && r.width > 0});
+    });
+  });
+  var runs = document.getElementById('table-runs');
+  out.runs = {scroll: runs.scrollWidth, client: runs.clientWidth, headers: {}};
+  runs.querySelectorAll('th').forEach(function (th) {
+    out.runs.headers[th.textContent] = th.getBoundingClientRect().right;
+  });
+  var pre = document.createElement('pre'); pre.id = 'probe'; pre.textContent = JSON.stringify(out);
+  document.body.appendChild(pre);
+})();
+</script></body>"""
+
+
+def text_probe(binary: str, tmp: Path, html: Path) -> dict[str, Any]:
+    copy = tmp / "text-probe.html"
+    copy.write_text(html.read_text(encoding="utf-8").replace("</body>", TEXT_PROBE, 1), encoding="utf-8")
+    dom = run_chromium(binary, tmp, copy.as_uri(), "--dump-dom").stdout
+    match = re.search(r'<pre id="probe">(.*?)</pre>', dom, re.S)
+    assert match, dom[-2000:]
+    raw = match.group(1).replace("&quot;", '"').replace("&lt;", "<").replace("&gt;", ">")
+    data: dict[str, Any] = json.loads(raw.replace("&amp;", "&"))
+    return data
+
+
+def outcome_sweep(root: Path) -> FileStore:
+    """Runs sized like the issue's examples, in 3 repositories:
+    gold resolves 13 of 13; a-18 resolves 54 of 300; b-near resolves a's 54 and 6 more (few discordant
+    instances: the paired MDD is smaller than the unpaired one); c-coin resolves every other instance
+    (independent of a: paired needs more than unpaired)."""
+    store, paths = FileStore(root), SweepPaths("labels")
+    outcomes = {
+        "gold": [True] * 13,
+        "a-18": [i % 50 < 9 for i in range(300)],
+        "b-near": [i % 50 < 10 for i in range(300)],
+        "c-coin": [i % 2 == 0 for i in range(300)],
+    }
+    for run, oks in outcomes.items():
+        for i, ok in enumerate(oks):
+            iid = f"org__r{i % 3}-{i}"
+            verdict: Verdict = "resolved" if ok else "unresolved"
+            result = Result(
+                key=f"{run}-{i}",
+                sweep_id="labels",
+                instance_id=iid,
+                repo=f"org/r{i % 3}",
+                run=run,
+                repeat=0,
+                seed=derive_seed(0, run, iid, 0),
+                verdict=verdict,
+                attempts=[Attempt(n=1, started_at=0.0, finished_at=1.0, verdict=verdict)],
+                durations={"test": 1.0 + i % 7},
+                candidate_metadata={"tokens": 1000, "cost_usd": 0.01},
+            )
+            store.put_if_absent(paths.result(result.key), result.model_dump_json().encode())
+    store.put(
+        paths.manifest, json.dumps({"sweep_id": "labels", "config": {"seed": 0}, "planned": 913}).encode()
+    )
+    return store
+
+
+def test_report_page_text_shows_whole_labels_and_true_sentences(chromium: str, tmp_path: Path) -> None:
+    from orchestrator.report import sentences
+
+    store = outcome_sweep(tmp_path / "store")
+    write_reports(store, "labels")
+    html = store.root / SweepPaths("labels").report("report.html")
+    report = json.loads((store.root / SweepPaths("labels").report("report.json")).read_text())
+    info = text_probe(chromium, tmp_path, html)
+    text = " ".join(info["text"].split())
+    # every label of every chart is inside its chart, and the rate labels state the counts whole
+    assert [lab for lab in info["labels"] if not lab["whole"]] == []
+    rate_labels = {lab["text"] for lab in info["labels"] if lab["chart"] == "chart-rates"}
+    assert {"100.0% (13/13)", "18.0% (54/300)", "20.0% (60/300)", "50.0% (150/300)"} <= rate_labels
+    # the paired-vs-unpaired sentence follows the numbers, in both directions
+    by_pair = {(c["a"], c["b"]): c for c in report["comparisons"]}
+    near, coin = by_pair[("a-18", "b-near")], by_pair[("a-18", "c-coin")]
+    assert near["mdd_paired"] < near["mdd_unpaired"] and coin["mdd_paired"] > coin["mdd_unpaired"]
+    for c in report["comparisons"]:
+        sentence = sentences.mdd_sentence(c)
+        assert sentence in text
+        paired = f"{100 * c['mdd_paired']:.1f} points paired" if c["mdd_paired"] is not None else None
+        assert paired is None or paired in sentence
+        word = "less than" if c["mdd_paired"] is not None and c["mdd_paired"] < c["mdd_unpaired"] else None
+        assert (word in sentence) if word else ("less than" not in sentence)
+    assert "a-18 vs b-near (300 common instances): to be detected" in text
+    assert "more than" in sentences.mdd_sentence(coin) and "pairing does not help" in sentences.mdd_sentence(
+        coin
+    )
+    # unpaired MDD at the two compared runs' rates (gold's 100% is not pooled in)
+    assert near["mdd_unpaired"] == pytest.approx(2.8016 * ((0.18 * 0.82 + 0.2 * 0.8) / 300) ** 0.5, abs=1e-4)
+    # B - A and its interval in points; warnings for 3 repositories and 6 discordant instances
+    assert f"{100 * near['diff']:+.1f} pts" in text
+    lo, hi = near["interval"]
+    assert f"[{100 * lo:+.1f}, {100 * hi:+.1f}] pts" in text
+    assert "'SE by repo' rests on only 3 repositories (fewer than 10)" in text
+    assert "a-18 vs b-near rests on 6 discordant instances (fewer than 10)" in text
+    assert "test-phase durations, all 913 results pooled: 4 runs, one evaluation per instance" in text
+    # the runs table fits a 1400 px window: no horizontal scroll, attempts/tokens/cost in view
+    assert info["runs"]["scroll"] <= info["runs"]["client"], info["runs"]
+    for header in ("attempts", "tokens", "cost (USD)", "USD / resolved"):
+        assert info["runs"]["headers"][header] <= info["width"], (header, info["runs"])
