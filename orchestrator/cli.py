@@ -116,21 +116,35 @@ def report(
     seed: Annotated[
         int, typer.Option("--seed", help="Seed of the bootstrap (reports are reproducible).")
     ] = 0,
+    external: Annotated[
+        list[Path] | None,
+        typer.Option(
+            "--external",
+            help="A run evaluated elsewhere, compared with the sweep's runs on instance ids: an official "
+            "run report ({model}.{run_id}.json) or a results file with a 'resolved' list (repeatable).",
+        ),
+    ] = None,
 ) -> None:
     """Aggregate a sweep's results from storage: run reports (SWE-bench compatible), report.json with
     intervals and paired comparisons, and a self-contained report.html."""
     from orchestrator.commands.report import report_command
     from orchestrator.report.stats import StatsSettings
 
-    report_command(sweep, store, out=out, settings=StatsSettings(bootstrap=bootstrap, seed=seed))
+    report_command(
+        sweep, store, out=out, settings=StatsSettings(bootstrap=bootstrap, seed=seed), external=external or []
+    )
 
 
 @app.command()
 def compare(
     a: Annotated[
-        str, typer.Argument(help="First run (A, the baseline), as SWEEP:RUN (or SWEEP with one run).")
+        str,
+        typer.Argument(
+            help="First run (A, the baseline): SWEEP:RUN (or SWEEP with one run), or a JSON file of a run "
+            "evaluated elsewhere (official run report, or results file with a 'resolved' list)."
+        ),
     ],
-    b: Annotated[str, typer.Argument(help="Second run (B), as SWEEP:RUN.")],
+    b: Annotated[str, typer.Argument(help="Second run (B): SWEEP:RUN or a JSON file, as A.")],
     store: StoreOpt = None,
     bootstrap: Annotated[
         int, typer.Option("--bootstrap", min=100, help="Bootstrap resamples for the intervals (fixed seed).")

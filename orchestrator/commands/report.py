@@ -14,6 +14,7 @@ from orchestrator.commit import load_results
 from orchestrator.errors import ConfigError
 from orchestrator.report import sentences
 from orchestrator.report.aggregate import primary, write_reports
+from orchestrator.report.external import LIMITS, ExternalRun, is_external, load_external
 from orchestrator.report.regression import RunComparison, compare_runs, comparison_dict, same_candidates
 from orchestrator.report.stats import StatsSettings, wilson_interval
 from orchestrator.store import ResultStore, SweepPaths
@@ -31,15 +32,23 @@ def _iv(iv: list[float], sign: str = "") -> str:
 
 
 def report_command(
-    sweep_id: str, store_url: str | None, *, out: Path | None = None, settings: StatsSettings | None = None
+    sweep_id: str,
+    store_url: str | None,
+    *,
+    out: Path | None = None,
+    settings: StatsSettings | None = None,
+    external: list[Path] | None = None,
 ) -> None:
-    """Aggregate from storage, then print the rates (read back from the stored report.json)."""
+    """Aggregate from storage, then print the rates (read back from the stored report.json).
+    ``external``: run reports or results files of runs evaluated elsewhere, compared with the sweep's."""
+    externals = [load_external(p) for p in external or []]
     store, _manifest = open_sweep(sweep_id, store_url)
-    written = write_reports(store, sweep_id, settings)
+    written = write_reports(store, sweep_id, settings, externals)
     paths = SweepPaths(sweep_id)
     report: dict[str, Any] = json.loads(store.get(paths.report("report.json")) or b"{}")
     print_runs(report)
     print_pairs(report)
+    print_external(report)
     for key in written:
         console.print(f"wrote {store.url}/{key}")
     if out is not None:
@@ -96,6 +105,19 @@ def print_pairs(report: dict[str, Any]) -> None:
             console.print(warning)
 
 
+def print_external(report: dict[str, Any]) -> None:
+    """External runs: their rates and their paired comparisons with the sweep's runs, then their limits."""
+    entries = report.get("external") or []
+    for e in entries:
+        console.print(
+            f"external {e['name']} ({e['kind'].replace('_', ' ')}, {e['source']}): "
+            f"{e['resolved']}/{e['instances']} resolved ({_pct(e['rate'])}, 95% Wilson {_iv(e['wilson'])})"
+        )
+        print_pairs({"comparisons": e["comparisons"]})
+    if entries:
+        console.print(LIMITS)
+
+
 def _run_results(ref: str, store_url: str | None) -> tuple[str, dict[str, Result], ResultStore]:
     sweep_id, _, run = ref.partition(":")
     store, _ = open_sweep(sweep_id, store_url)
@@ -117,11 +139,19 @@ def _run_results(ref: str, store_url: str | None) -> tuple[str, dict[str, Result
 def compare_command(
     a: str, b: str, store_url: str | None, settings: StatsSettings | None = None
 ) -> RunComparison:
-    """Paired statistics of two runs; a regression diff when they evaluated the same patches."""
+    """Paired statistics of two runs; a regression diff when they evaluated the same patches. A run is
+    SWEEP:RUN in the store, or a JSON file: an official run report or a results file of resolved ids."""
     settings = settings or StatsSettings()
-    name_a, ra, store = _run_results(a, store_url)
-    name_b, rb, _ = _run_results(b, store_url)
-    same = same_candidates(store, ra, rb)
+    ext_a, ext_b = (load_external(r) if is_external(r) else None for r in (a, b))
+    name_a, ra, store = _side(a, ext_a, store_url)
+    name_b, rb, store_b = _side(b, ext_b, store_url)
+    if ext_a and not ext_a.closed:
+        ra = ext_a.results(_universe(ext_a, ext_b, rb))
+    if ext_b and not ext_b.closed:
+        rb = ext_b.results(_universe(ext_b, ext_a, ra))
+    store = store or store_b
+    external = ext_a is not None or ext_b is not None
+    same = not external and store is not None and same_candidates(store, ra, rb)
     cmp = compare_runs(ra, rb, names=(name_a, name_b), settings=settings, same_candidates=same)
     if not cmp.common:
         raise ConfigError(f"{name_a} and {name_b} have no instance in common", source="compare")
@@ -136,7 +166,46 @@ def compare_command(
         ):
             if ids:
                 console.print(f"{title}: {', '.join(ids)}")
+    for ext in (ext_a, ext_b):
+        if ext is not None:
+            console.print(external_note(ext, len(cmp.common)))
+    if external:
+        console.print(LIMITS)
     return cmp
+
+
+def _universe(ext: ExternalRun, other: ExternalRun | None, other_results: dict[str, Result]) -> set[str]:
+    """The instances a results file (resolved ids only) is matched on: the other run's instances."""
+    if other is None or other.closed:
+        return set(other_results)
+    return set(ext.verdicts) | set(other.verdicts)
+
+
+def _side(
+    ref: str, ext: ExternalRun | None, store_url: str | None
+) -> tuple[str, dict[str, Result], ResultStore | None]:
+    if ext is None:
+        return _run_results(ref, store_url)
+    return ext.name, ext.results(), None
+
+
+def external_note(ext: ExternalRun, common: int) -> str:
+    """How an external run's instances were matched, and its official rate when the file gives one."""
+    if ext.kind == "run_report":
+        official = (
+            f"; its official rate counts all {ext.total} instances: "
+            f"{sum(v == 'resolved' for v in ext.verdicts.values())}/{ext.total}"
+            if ext.total
+            else ""
+        )
+        return (
+            f"{ext.name} (official run report {ext.source}): its {len(ext.verdicts)} submitted instances, "
+            f"{common} of them in common{official}."
+        )
+    return (
+        f"{ext.name} (results file {ext.source}): it lists resolved ids only, so every instance it does not "
+        f"list as resolved counts as unresolved; matched on the {common} instances of the other run."
+    )
 
 
 def print_summary(cmp: RunComparison) -> None:

@@ -6,6 +6,7 @@ from html import escape
 from typing import Any
 
 from orchestrator.report import figures, sentences, tables
+from orchestrator.report.external import LIMITS
 from workers.models import Result
 
 CSP = "default-src 'none'; style-src 'unsafe-inline'; script-src 'unsafe-inline'; img-src data:"
@@ -116,6 +117,26 @@ def _mdd_notes(report: dict[str, Any]) -> str:
     return "".join(out)
 
 
+def _external_section(report: dict[str, Any]) -> str:
+    """Runs evaluated elsewhere: their rates, their comparisons with the sweep's runs, and their limits."""
+    entries = report.get("external") or []
+    if not entries:
+        return ""
+    parts = [
+        _note(
+            f"{e['name']} ({e['kind'].replace('_', ' ')}, {e['source']}): {e['resolved']}/{e['instances']} "
+            f"resolved ({tables.pct(e['rate'])}, 95% Wilson {tables.interval(e['wilson'])[0]})"
+        )
+        for e in entries
+    ]
+    comparisons = [c for e in entries for c in e["comparisons"]]
+    parts.append(tables.comparisons_table({"comparisons": comparisons}, "table-external"))
+    parts += [_note(sentences.mdd_sentence(c)) for c in comparisons]
+    parts += [_warn(sentences.discordance_warning(c)) for c in comparisons]
+    parts.append(_warn(LIMITS))
+    return _section("external", "External runs (evaluated elsewhere; matched on instance ids)", *parts)
+
+
 def render_html(report: dict[str, Any], results: list[Result], prim: list[Result]) -> str:
     """The page for a sweep: report.json's numbers, plus figures drawn from its results."""
     sections = [
@@ -141,6 +162,7 @@ def render_html(report: dict[str, Any], results: list[Result], prim: list[Result
             ),
             _mdd_notes(report),
         ),
+        _external_section(report),
         _section(
             "replicates",
             "Across seeds and repeats",

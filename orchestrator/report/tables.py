@@ -98,7 +98,7 @@ def runs_table(report: dict[str, Any]) -> str:
     return table("table-runs", headers, rows)
 
 
-def comparisons_table(report: dict[str, Any]) -> str:
+def comparisons_table(report: dict[str, Any], table_id: str = "table-comparisons") -> str:
     """Every pair of runs; B - A, its interval and the MDDs all in points."""
     headers = [
         "A / B",
@@ -131,7 +131,7 @@ def comparisons_table(report: dict[str, Any]) -> str:
         ]
         for c in report.get("comparisons", [])
     ]
-    return table("table-comparisons", headers, rows)
+    return table(table_id, headers, rows)
 
 
 def replicates_table(report: dict[str, Any]) -> str | None:
