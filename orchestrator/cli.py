@@ -162,6 +162,24 @@ def compare(
 
 
 @app.command()
+def trend(
+    series: Annotated[
+        str, typer.Argument(help="Series: the config 'name' shared by the sweeps (e.g. scheduled re-runs).")
+    ],
+    store: StoreOpt = None,
+    html: Annotated[
+        Path | None, typer.Option("--html", help="Also write a self-contained HTML page with a chart here.")
+    ] = None,
+) -> None:
+    """A series of sweeps over time (every sweep whose config name is SERIES, oldest first): the resolve
+    rate of each run per sweep with Wilson intervals, verdicts that flipped between consecutive sweeps, and
+    environment rot (a gold or previously stable instance that stopped resolving)."""
+    from orchestrator.commands.trend import trend_command
+
+    trend_command(series, store, html=html)
+
+
+@app.command()
 def regrade(
     sweep: Annotated[str | None, typer.Argument(help="Sweep id to re-grade from its stored logs.")] = None,
     dataset: Annotated[str | None, typer.Option("--dataset", help="Dataset, to grade external logs.")] = None,

@@ -5,7 +5,7 @@ Every chart is a self-contained ``<svg>`` string (no scripts, no external fonts)
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from html import escape
 
@@ -272,4 +272,55 @@ def histogram(chart_id: str, values: Sequence[float], title: str, bins: int = 20
         _text(x0 - 6, top + 10, str(peak), "end", 11, AXIS),
         _text(x0 - 6, top + plot_h, "0", "end", 11, AXIS),
     ]
+    return _svg(chart_id, height, body, title)
+
+
+def series_chart(
+    chart_id: str,
+    xlabels: Sequence[str],
+    lines: Mapping[str, Sequence[RatePoint | None]],
+    title: str,
+) -> str:
+    """Rates over time: one line per series (run) across the x positions (sweeps), a dot and a whisker
+    (interval) at each point, a legend on top; a missing point breaks the line."""
+    left, right, plot_h = 60.0, WIDTH - 30.0, 240.0
+    body, top = _legend(list(lines), 8, left)
+    height = int(top + plot_h + 60)
+    for tick in (0, 25, 50, 75, 100):
+        y = top + plot_h * (1 - tick / 100)
+        body += [
+            f'<line x1="{left:.1f}" y1="{y:.1f}" x2="{right:.1f}" y2="{y:.1f}" stroke="#ddd"/>',
+            _text(left - 6, y + 4, f"{tick}%", "end", 11, AXIS),
+        ]
+    n = max(len(xlabels), 1)
+    step = (right - left) / n
+    xs = [left + step * (i + 0.5) for i in range(n)]
+    every = max(1, int(len(xlabels) * 70 / (right - left)) + 1)  # ~70 px per shown date label
+    for i, label in enumerate(xlabels):
+        if i % every == 0:
+            body.append(
+                _text(xs[i], top + plot_h + 16, _fit(label, step * every - 4, 11), "middle", 11, AXIS)
+            )
+    polylines, marks = [], []
+    for si, (name, points) in enumerate(lines.items()):
+        colour = PALETTE[si % len(PALETTE)]
+        segments: list[list[str]] = [[]]
+        for i, p in enumerate(points):
+            if p is None:
+                segments.append([])
+                continue
+            x = xs[i] + (si - (len(lines) - 1) / 2) * 3  # a small offset: whiskers of runs do not overlap
+            y, yl, yh = (top + plot_h * (1 - v) for v in (p.rate, p.low, p.high))
+            segments[-1].append(f"{x:.1f},{y:.1f}")
+            marks += [
+                f'<line x1="{x:.1f}" y1="{yl:.1f}" x2="{x:.1f}" y2="{yh:.1f}" stroke="{colour}" stroke-width="1.5"/>',
+                f'<circle cx="{x:.1f}" cy="{y:.1f}" r="4" fill="{colour}" stroke="{INK}">'
+                f"<title>{escape(f'{name}, {xlabels[i]}: {p.note}')}</title></circle>",
+            ]
+        polylines += [
+            f'<polyline points="{" ".join(seg)}" fill="none" stroke="{colour}" stroke-width="2"/>'
+            for seg in segments
+            if len(seg) > 1
+        ]
+    body += polylines + marks
     return _svg(chart_id, height, body, title)

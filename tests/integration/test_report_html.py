@@ -387,3 +387,38 @@ def test_report_page_text_shows_whole_labels_and_true_sentences(chromium: str, t
     assert info["runs"]["scroll"] <= info["runs"]["client"], info["runs"]
     for header in ("attempts", "tokens", "cost (USD)", "USD / resolved"):
         assert info["runs"]["headers"][header] <= info["width"], (header, info["runs"])
+
+
+def test_trend_page_renders_whole_in_chromium(chromium: str, tmp_path: Path) -> None:
+    from orchestrator.report.trend import build_trend
+    from orchestrator.report.trend_html import render_trend_html
+    from tests.support.series import SERIES, write_series
+
+    store = FileStore(tmp_path / "store")
+    write_series(store)
+    html = tmp_path / "trend.html"
+    html.write_text(render_trend_html(build_trend(store, SERIES)), encoding="utf-8")
+    page = html.read_text()
+    assert "<link" not in page and " src=" not in page and "Content-Security-Policy" in page
+    probe_page = tmp_path / "trend-probe.html"
+    probe_page.write_text(
+        page.replace("</body>", TEXT_PROBE.replace("table-runs", "table-trend"), 1), encoding="utf-8"
+    )
+    dom = run_chromium(chromium, tmp_path, probe_page.as_uri(), "--dump-dom").stdout
+    match = re.search(r'<pre id="probe">(.*?)</pre>', dom, re.S)
+    assert match, dom[-2000:]
+    info = json.loads(
+        match.group(1).replace("&quot;", '"').replace("&lt;", "<").replace("&gt;", ">").replace("&amp;", "&")
+    )
+    assert [lab for lab in info["labels"] if not lab["whole"]] == []
+    assert {"gold", "model", "0%", "100%"} <= {lab["text"] for lab in info["labels"]}
+    text = " ".join(info["text"].split())
+    assert (
+        "4 sweeps of series nightly" in text
+        and "4 verdict flips between consecutive sweeps, 2 of them" in text
+    )
+    assert "50.0% (2/4) [15.0, 85.0]% +1 infra error, not counted" in text
+    assert info["runs"]["scroll"] <= info["runs"]["client"]
+    shot = tmp_path / "trend.png"
+    done = run_chromium(chromium, tmp_path, html.as_uri(), f"--screenshot={shot}")
+    assert console_lines(done.stderr) == []
