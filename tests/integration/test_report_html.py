@@ -310,27 +310,16 @@ def text_probe(binary: str, tmp: Path, html: Path) -> dict[str, Any]:
     return data
 
 
-def outcome_sweep(root: Path) -> FileStore:
-    """Runs sized like the issue's examples, in 3 repositories:
-    gold resolves 13 of 13; a-18 resolves 54 of 300; b-near resolves a's 54 and 6 more (few discordant
-    instances: the paired MDD is smaller than the unpaired one); c-coin resolves every other instance
-    (independent of a: paired needs more than unpaired)."""
-    store, paths = FileStore(root), SweepPaths("labels")
-    outcomes = {
-        "gold": [True] * 13,
-        "a-18": [i % 50 < 9 for i in range(300)],
-        "b-near": [i % 50 < 10 for i in range(300)],
-        "c-coin": [i % 2 == 0 for i in range(300)],
-    }
-    for run, oks in outcomes.items():
-        for i, ok in enumerate(oks):
-            iid = f"org__r{i % 3}-{i}"
-            verdict: Verdict = "resolved" if ok else "unresolved"
+def verdict_sweep(root: Path, sweep_id: str, runs: dict[str, dict[str, Verdict]]) -> FileStore:
+    """A sweep with the given verdict per run and instance (repository from the instance id)."""
+    store, paths = FileStore(root), SweepPaths(sweep_id)
+    for run, verdicts in runs.items():
+        for i, (iid, verdict) in enumerate(sorted(verdicts.items())):
             result = Result(
                 key=f"{run}-{i}",
-                sweep_id="labels",
+                sweep_id=sweep_id,
                 instance_id=iid,
-                repo=f"org/r{i % 3}",
+                repo=iid.rsplit("-", 1)[0].replace("__", "/"),
                 run=run,
                 repeat=0,
                 seed=derive_seed(0, run, iid, 0),
@@ -340,10 +329,29 @@ def outcome_sweep(root: Path) -> FileStore:
                 candidate_metadata={"tokens": 1000, "cost_usd": 0.01},
             )
             store.put_if_absent(paths.result(result.key), result.model_dump_json().encode())
+    planned = sum(len(v) for v in runs.values())
     store.put(
-        paths.manifest, json.dumps({"sweep_id": "labels", "config": {"seed": 0}, "planned": 913}).encode()
+        paths.manifest, json.dumps({"sweep_id": sweep_id, "config": {"seed": 0}, "planned": planned}).encode()
     )
     return store
+
+
+def outcome_sweep(root: Path) -> FileStore:
+    """Runs sized like the issue's examples, in 3 repositories:
+    gold resolves 13 of 13; a-18 resolves 54 of 300; b-near resolves a's 54 and 6 more (few discordant
+    instances: the paired MDD is smaller than the unpaired one); c-coin resolves every other instance
+    (independent of a: paired needs more than unpaired)."""
+    outcomes = {
+        "gold": [True] * 13,
+        "a-18": [i % 50 < 9 for i in range(300)],
+        "b-near": [i % 50 < 10 for i in range(300)],
+        "c-coin": [i % 2 == 0 for i in range(300)],
+    }
+    runs: dict[str, dict[str, Verdict]] = {
+        run: {f"org__r{i % 3}-{i}": "resolved" if ok else "unresolved" for i, ok in enumerate(oks)}
+        for run, oks in outcomes.items()
+    }
+    return verdict_sweep(root, "labels", runs)
 
 
 def test_report_page_text_shows_whole_labels_and_true_sentences(chromium: str, tmp_path: Path) -> None:
@@ -422,3 +430,28 @@ def test_trend_page_renders_whole_in_chromium(chromium: str, tmp_path: Path) -> 
     shot = tmp_path / "trend.png"
     done = run_chromium(chromium, tmp_path, html.as_uri(), f"--screenshot={shot}")
     assert console_lines(done.stderr) == []
+
+
+def test_demo_outcomes_report_says_what_its_numbers_say(chromium: str, tmp_path: Path) -> None:
+    """The demo's expected verdicts (demo/expected_verdicts.json: gold 13/13, model-a 7/13, model-b 5/13,
+    12 of 13 instances discordant, 3 repositories), the case the issue measured."""
+    from orchestrator.report import sentences
+
+    runs = json.loads((ROOT / "demo" / "expected_verdicts.json").read_text())
+    store = verdict_sweep(tmp_path / "store", "demo-outcomes", runs)
+    write_reports(store, "demo-outcomes")
+    html = store.root / SweepPaths("demo-outcomes").report("report.html")
+    report = json.loads((store.root / SweepPaths("demo-outcomes").report("report.json")).read_text())
+    info = text_probe(chromium, tmp_path, html)
+    text = " ".join(info["text"].split())
+    assert [lab for lab in info["labels"] if not lab["whole"]] == []
+    assert {"100.0% (13/13)", "53.8% (7/13)", "38.5% (5/13)"} <= {lab["text"] for lab in info["labels"]}
+    (ab,) = [c for c in report["comparisons"] if (c["a"], c["b"]) == ("demo-model-a", "demo-model-b")]
+    assert ab["only_a"] + ab["only_b"] == 12 and ab["mdd_paired"] > ab["mdd_unpaired"]
+    assert "needs less" not in text
+    assert sentences.mdd_sentence(ab) in text and "more than" in sentences.mdd_sentence(ab)
+    assert "'SE by repo' rests on only 3 repositories (fewer than 10) in 3 of 3 runs" in text
+    for c in report["comparisons"]:
+        assert (sentences.discordance_warning(c) or "") in text
+    assert "demo-model-a vs demo-model-b rests on 12 discordant" not in text  # 12 >= 10: no warning
+    assert "the paired MDD of demo-model-a vs gold rests on 6 discordant instances (fewer than 10)" in text
