@@ -336,6 +336,9 @@ def verdict_sweep(root: Path, sweep_id: str, runs: dict[str, dict[str, Verdict]]
     return store
 
 
+COIN = "c-coin_20240620_sweagent_claude-3-5-sonnet-20241022_maxiter_50_N_v0.15.0-no-hint"  # a long name
+
+
 def outcome_sweep(root: Path) -> FileStore:
     """Runs sized like the issue's examples, in 3 repositories:
     gold resolves 13 of 13; a-18 resolves 54 of 300; b-near resolves a's 54 and 6 more (few discordant
@@ -345,7 +348,7 @@ def outcome_sweep(root: Path) -> FileStore:
         "gold": [True] * 13,
         "a-18": [i % 50 < 9 for i in range(300)],
         "b-near": [i % 50 < 10 for i in range(300)],
-        "c-coin": [i % 2 == 0 for i in range(300)],
+        COIN: [i % 2 == 0 for i in range(300)],
     }
     runs: dict[str, dict[str, Verdict]] = {
         run: {f"org__r{i % 3}-{i}": "resolved" if ok else "unresolved" for i, ok in enumerate(oks)}
@@ -369,7 +372,7 @@ def test_report_page_text_shows_whole_labels_and_true_sentences(chromium: str, t
     assert {"100.0% (13/13)", "18.0% (54/300)", "20.0% (60/300)", "50.0% (150/300)"} <= rate_labels
     # the paired-vs-unpaired sentence follows the numbers, in both directions
     by_pair = {(c["a"], c["b"]): c for c in report["comparisons"]}
-    near, coin = by_pair[("a-18", "b-near")], by_pair[("a-18", "c-coin")]
+    near, coin = by_pair[("a-18", "b-near")], by_pair[("a-18", COIN)]
     assert near["mdd_paired"] < near["mdd_unpaired"] and coin["mdd_paired"] > coin["mdd_unpaired"]
     for c in report["comparisons"]:
         sentence = sentences.mdd_sentence(c)
