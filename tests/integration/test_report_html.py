@@ -204,15 +204,22 @@ PROBE = """<script>
 </script></body>"""
 
 
-def probe(binary: str, tmp: Path, html: Path) -> dict[str, Any]:
-    """Layout and behaviour of the page, read back from an instrumented copy with --dump-dom."""
-    copy = tmp / "probe.html"
-    copy.write_text(html.read_text(encoding="utf-8").replace("</body>", PROBE, 1), encoding="utf-8")
+def run_probe(binary: str, tmp: Path, html: Path, script: str) -> dict[str, Any]:
+    """Run ``script`` (it ends the body and leaves JSON in <pre id="probe">) in an instrumented copy of
+    the page, read back with --dump-dom."""
+    copy = tmp / f"probe-{html.stem}.html"
+    copy.write_text(html.read_text(encoding="utf-8").replace("</body>", script, 1), encoding="utf-8")
     dom = run_chromium(binary, tmp, copy.as_uri(), "--dump-dom").stdout
     match = re.search(r'<pre id="probe">(.*?)</pre>', dom, re.S)
     assert match, dom[-2000:]
-    data: dict[str, Any] = json.loads(match.group(1).replace("&quot;", '"').replace("&amp;", "&"))
+    raw = match.group(1).replace("&quot;", '"').replace("&lt;", "<").replace("&gt;", ">")
+    data: dict[str, Any] = json.loads(raw.replace("&amp;", "&"))
     return data
+
+
+def probe(binary: str, tmp: Path, html: Path) -> dict[str, Any]:
+    """Layout and behaviour of the page: charts drawn, tables sorted by a click."""
+    return run_probe(binary, tmp, html, PROBE)
 
 
 def console_lines(stderr: str) -> list[str]:
@@ -299,15 +306,9 @@ TEXT_PROBE = """<script>
 </script></body>"""
 
 
-def text_probe(binary: str, tmp: Path, html: Path) -> dict[str, Any]:
-    copy = tmp / "text-probe.html"
-    copy.write_text(html.read_text(encoding="utf-8").replace("</body>", TEXT_PROBE, 1), encoding="utf-8")
-    dom = run_chromium(binary, tmp, copy.as_uri(), "--dump-dom").stdout
-    match = re.search(r'<pre id="probe">(.*?)</pre>', dom, re.S)
-    assert match, dom[-2000:]
-    raw = match.group(1).replace("&quot;", '"').replace("&lt;", "<").replace("&gt;", ">")
-    data: dict[str, Any] = json.loads(raw.replace("&amp;", "&"))
-    return data
+def text_probe(binary: str, tmp: Path, html: Path, table: str = "table-runs") -> dict[str, Any]:
+    """The page's text, every chart label and whether it lies inside its chart, and ``table``'s widths."""
+    return run_probe(binary, tmp, html, TEXT_PROBE.replace("table-runs", table))
 
 
 def verdict_sweep(root: Path, sweep_id: str, runs: dict[str, dict[str, Verdict]]) -> FileStore:
@@ -411,16 +412,7 @@ def test_trend_page_renders_whole_in_chromium(chromium: str, tmp_path: Path) -> 
     html.write_text(render_trend_html(build_trend(store, SERIES)), encoding="utf-8")
     page = html.read_text()
     assert "<link" not in page and " src=" not in page and "Content-Security-Policy" in page
-    probe_page = tmp_path / "trend-probe.html"
-    probe_page.write_text(
-        page.replace("</body>", TEXT_PROBE.replace("table-runs", "table-trend"), 1), encoding="utf-8"
-    )
-    dom = run_chromium(chromium, tmp_path, probe_page.as_uri(), "--dump-dom").stdout
-    match = re.search(r'<pre id="probe">(.*?)</pre>', dom, re.S)
-    assert match, dom[-2000:]
-    info = json.loads(
-        match.group(1).replace("&quot;", '"').replace("&lt;", "<").replace("&gt;", ">").replace("&amp;", "&")
-    )
+    info = text_probe(chromium, tmp_path, html, "table-trend")
     assert [lab for lab in info["labels"] if not lab["whole"]] == []
     assert {"gold", "model", "0%", "100%"} <= {lab["text"] for lab in info["labels"]}
     text = " ".join(info["text"].split())
