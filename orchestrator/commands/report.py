@@ -14,7 +14,7 @@ from orchestrator.commit import load_results
 from orchestrator.errors import ConfigError
 from orchestrator.report import sentences
 from orchestrator.report.aggregate import primary, write_reports
-from orchestrator.report.external import LIMITS, ExternalRun, is_external, load_external
+from orchestrator.report.external import LIMITS, ExternalRun, is_external, load_external, rate_text
 from orchestrator.report.regression import RunComparison, compare_runs, comparison_dict, same_candidates
 from orchestrator.report.stats import StatsSettings, wilson_interval
 from orchestrator.store import ResultStore, SweepPaths
@@ -79,25 +79,21 @@ def print_runs(report: dict[str, Any]) -> None:
 
 
 def print_pairs(report: dict[str, Any]) -> None:
+    """One line per pair of runs (a table would cut numbers in an 80-column pipe), then what the MDDs
+    mean for it and any warning."""
     pairs = report.get("comparisons") or []
     if not pairs:
         return
-    table = Table(show_edge=False, title="paired comparisons on common instances, B - A in points")
-    table.add_column("A / B", overflow="fold", min_width=12)
-    for name in ("n", "only A/B", "B - A", "95% CI", "McNemar p", "MDD paired", "MDD unpaired"):
-        table.add_column(name, justify="right", no_wrap=name == "95% CI")
+    console.print(
+        "paired comparisons on common instances (B - A, its 95% paired bootstrap CI and MDDs in points):"
+    )
     for c in pairs:
-        table.add_row(
-            f"{c['a']}\n{c['b']}",
-            str(c["instances"]),
-            f"{c['only_a']}/{c['only_b']}",
-            f"{100 * c['diff']:+.1f}",
-            _iv(c["interval"], "+"),
-            f"{c['p_value']:.3g}",
-            "-" if c["mdd_paired"] is None else f"{100 * c['mdd_paired']:.1f}",
-            f"{100 * c['mdd_unpaired']:.1f}",
+        mdd = "-" if c["mdd_paired"] is None else f"{100 * c['mdd_paired']:.1f}"
+        console.print(
+            f"  A={c['a']}  B={c['b']}: n {c['instances']}, only A {c['only_a']}, only B {c['only_b']}, "
+            f"B - A {100 * c['diff']:+.1f} {_iv(c['interval'], '+')}, McNemar p {c['p_value']:.3g}, "
+            f"MDD paired {mdd}, unpaired {100 * c['mdd_unpaired']:.1f}"
         )
-    console.print(table)
     for c in pairs:
         console.print(sentences.mdd_sentence(c))
         warning = sentences.discordance_warning(c)
@@ -109,11 +105,10 @@ def print_external(report: dict[str, Any]) -> None:
     """External runs: their rates and their paired comparisons with the sweep's runs, then their limits."""
     entries = report.get("external") or []
     for e in entries:
-        console.print(
-            f"external {e['name']} ({e['kind'].replace('_', ' ')}, {e['source']}): "
-            f"{e['resolved']}/{e['instances']} resolved ({_pct(e['rate'])}, 95% Wilson {_iv(e['wilson'])})"
-        )
+        console.print(f"external {e['name']} ({e['kind'].replace('_', ' ')}, {e['source']}): {rate_text(e)}")
         print_pairs({"comparisons": e["comparisons"]})
+        if not e["comparisons"]:
+            console.print(f"  no instance of {e['name']} is in any run of this sweep")
     if entries:
         console.print(LIMITS)
 

@@ -131,6 +131,17 @@ def _run_report(data: dict[str, Any], name: str, source: str) -> ExternalRun:
     return ExternalRun(name, source, "run_report", verdicts, True, total if isinstance(total, int) else None)
 
 
+def rate_text(e: dict[str, Any]) -> str:
+    """An external run's own rate (a run report), or what a list of resolved ids says without one."""
+    if e["instances"] is None:
+        return f"{e['resolved']} resolved ids listed; no denominator of its own (compared on the other run's instances)"
+    lo, hi = e["wilson"]
+    return (
+        f"{e['resolved']}/{e['instances']} submitted instances resolved ({100 * e['rate']:.1f}%, "
+        f"95% Wilson [{100 * lo:.1f}, {100 * hi:.1f}])"
+    )
+
+
 def external_section(
     prim: list[Result], externals: list[ExternalRun], settings: StatsSettings
 ) -> list[dict[str, Any]]:
@@ -148,15 +159,16 @@ def external_section(
                 comparisons.append({"a": run, "b": ext.name, **comparison_dict(cmp.stats)})
         own = ext.results()
         k = sum(r.resolved for r in own.values())
+        n = len(own) if ext.closed else None  # a list of resolved ids has no denominator of its own
         out.append(
             {
                 "name": ext.name,
                 "source": ext.source,
                 "kind": ext.kind,
-                "instances": len(own),
+                "instances": n,
                 "resolved": k,
-                "rate": round(k / len(own), 6) if own else 0.0,
-                "wilson": wilson_interval(k, len(own), settings.confidence).as_list(),
+                "rate": round(k / n, 6) if n else None,
+                "wilson": wilson_interval(k, n, settings.confidence).as_list() if n else None,
                 "total_instances": ext.total,
                 "comparisons": comparisons,
             }

@@ -6,7 +6,7 @@ from html import escape
 from typing import Any
 
 from orchestrator.report import figures, sentences, tables
-from orchestrator.report.external import LIMITS
+from orchestrator.report.external import LIMITS, rate_text
 from workers.models import Result
 
 CSP = "default-src 'none'; style-src 'unsafe-inline'; script-src 'unsafe-inline'; img-src data:"
@@ -123,11 +123,7 @@ def _external_section(report: dict[str, Any]) -> str:
     if not entries:
         return ""
     parts = [
-        _note(
-            f"{e['name']} ({e['kind'].replace('_', ' ')}, {e['source']}): {e['resolved']}/{e['instances']} "
-            f"resolved ({tables.pct(e['rate'])}, 95% Wilson {tables.interval(e['wilson'])[0]})"
-        )
-        for e in entries
+        _note(f"{e['name']} ({e['kind'].replace('_', ' ')}, {e['source']}): {rate_text(e)}") for e in entries
     ]
     comparisons = [c for e in entries for c in e["comparisons"]]
     parts.append(tables.comparisons_table({"comparisons": comparisons}, "table-external"))

@@ -19,6 +19,10 @@ def mdd_sentence(c: dict[str, Any]) -> str:
     head = f"{c['a']} vs {c['b']} ({c['instances']} common instances)"
     unpaired = c["mdd_unpaired"]
     runs = f"two independent runs at these rates ({_pct(c['rate_a'])}, {_pct(c['rate_b'])})"
+    if c["rate_a"] in (0.0, 1.0) and c["rate_b"] in (0.0, 1.0):
+        return (
+            f"{head}: both rates are 0% or 100%, so neither MDD (a normal approximation) says anything here."
+        )
     if c["mdd_paired"] is None:
         return f"{head}: no instance is discordant, so the paired MDD is not defined; {runs} need {pts(unpaired)}."
     paired = c["mdd_paired"]

@@ -100,3 +100,52 @@ def test_a_file_of_another_shape_is_a_one_line_error(tmp_path: Path) -> None:
     bad.write_text(json.dumps({"resolved": "x"}))
     with pytest.raises(ConfigError, match="'resolved' is not a list"):
         load_external(bad)
+
+
+def test_report_piped_states_every_number_whole(file_store: FileStore) -> None:
+    """`evalfleet report ... | cat`: no value is cut to fit 80 columns, and a list of resolved ids is not
+    given a rate of its own."""
+    import subprocess
+    import sys
+
+    ids = sorted(load_external(BASELINE).verdicts)[:12]
+    commit_all(
+        file_store,
+        [
+            make_result("a-model-with-a-long-name", i, "resolved" if n % 3 else "unresolved")
+            for n, i in enumerate(ids)
+        ],
+    )
+    evalfleet = str(Path(sys.executable).with_name("evalfleet"))
+    done = subprocess.run(
+        [
+            evalfleet,
+            "report",
+            SWEEP,
+            "--store",
+            file_store.url,
+            "--bootstrap",
+            "200",
+            "--external",
+            str(OPENHANDS),
+            "--external",
+            str(BASELINE),
+        ],
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=False,
+        env={"PATH": "/usr/bin:/bin", "COLUMNS": "80"},
+    )
+    assert done.returncode == 0, done.stderr
+    assert "\u2026" not in done.stdout
+    assert "26 resolved ids listed; no denominator of its own" in done.stdout
+    assert "9/100 submitted instances resolved (9.0%, 95% Wilson [4.8, 16.2])" in done.stdout
+    assert f"A=a-model-with-a-long-name  B={BASELINE.stem}: n 12" in done.stdout
+    bad = subprocess.run(
+        [evalfleet, "compare", str(FIXTURES / "README.md"), str(BASELINE)],
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    assert bad.returncode == 2 and bad.stderr.count("\n") == 1
