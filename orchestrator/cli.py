@@ -170,13 +170,16 @@ def trend(
     html: Annotated[
         Path | None, typer.Option("--html", help="Also write a self-contained HTML page with a chart here.")
     ] = None,
+    json_out: Annotated[
+        Path | None, typer.Option("--json", help="Also write the numbers, flips and rot as JSON here.")
+    ] = None,
 ) -> None:
     """A series of sweeps over time (every sweep whose config name is SERIES, oldest first): the resolve
     rate of each run per sweep with Wilson intervals, verdicts that flipped between consecutive sweeps, and
     environment rot (a gold or previously stable instance that stopped resolving)."""
     from orchestrator.commands.trend import trend_command
 
-    trend_command(series, store, html=html)
+    trend_command(series, store, html=html, json_out=json_out)
 
 
 @app.command()

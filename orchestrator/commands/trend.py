@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
 
 from rich.console import Console
@@ -16,7 +17,9 @@ from orchestrator.store import open_store
 console = Console(highlight=False, soft_wrap=True, markup=False)
 
 
-def trend_command(series: str, store_url: str | None, *, html: Path | None = None) -> Trend:
+def trend_command(
+    series: str, store_url: str | None, *, html: Path | None = None, json_out: Path | None = None
+) -> Trend:
     store = open_store(store_url or DEFAULT_STORE)
     trend = build_trend(store, series)
     if not trend.sweeps:
@@ -26,11 +29,16 @@ def trend_command(series: str, store_url: str | None, *, html: Path | None = Non
             fix="give the config 'name' the sweeps were run with (the sweep ids start with it)",
         )
     print_trend(trend)
-    if html is not None:
-        html.parent.mkdir(parents=True, exist_ok=True)
-        html.write_text(render_trend_html(trend), encoding="utf-8")
-        console.print(f"wrote {html}")
+    for path, text in ((html, render_trend_html), (json_out, trend_json)):
+        if path is not None:
+            path.parent.mkdir(parents=True, exist_ok=True)
+            path.write_text(text(trend), encoding="utf-8")
+            console.print(f"wrote {path}")
     return trend
+
+
+def trend_json(trend: Trend) -> str:
+    return json.dumps(trend.as_dict(), indent=2) + "\n"
 
 
 def print_trend(trend: Trend) -> None:

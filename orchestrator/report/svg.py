@@ -5,6 +5,7 @@ Every chart is a self-contained ``<svg>`` string (no scripts, no external fonts)
 
 from __future__ import annotations
 
+import math
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from html import escape
@@ -295,12 +296,13 @@ def series_chart(
     n = max(len(xlabels), 1)
     step = (right - left) / n
     xs = [left + step * (i + 0.5) for i in range(n)]
-    every = max(1, int(len(xlabels) * 70 / (right - left)) + 1)  # ~70 px per shown date label
+    need = max((text_width(label, 11) for label in xlabels), default=0.0) + 8
+    every = max(1, math.ceil(need / step))  # label every n-th point, each whole, none overlapping
     for i, label in enumerate(xlabels):
         if i % every == 0:
-            body.append(
-                _text(xs[i], top + plot_h + 16, _fit(label, step * every - 4, 11), "middle", 11, AXIS)
-            )
+            half = text_width(label, 11) / 2
+            x, anchor = min(max(xs[i], half), WIDTH - half), "middle"  # kept inside the chart
+            body.append(_text(x, top + plot_h + 16, label, anchor, 11, AXIS))
     polylines, marks = [], []
     for si, (name, points) in enumerate(lines.items()):
         colour = PALETTE[si % len(PALETTE)]

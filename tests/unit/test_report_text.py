@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import itertools
+
 import pytest
 
 from orchestrator.progress import SweepProgress, throughput
@@ -68,3 +70,23 @@ def test_progress_rate_counts_only_this_runs_items_over_this_runs_time() -> None
     assert bar.rate() == ("6.0/min", "0:00:20")  # 3 items in 30 s; 2 left
     assert throughput(3, 14.0, 0)[0] == "12.9/min"  # the "3/3 after 14 s" (was 302.7/min)
     assert throughput(0, 10.0, 5) == ("", "-:--:--")
+
+
+def test_series_chart_labels_whole_dates_inside_the_chart() -> None:
+    import re
+
+    from orchestrator.report.svg import WIDTH, series_chart
+
+    dates = [f"2026-01-{d:02d} 02:00" for d in range(1, 31)]
+    points = [RatePoint("m", 0.5, 0.4, 0.6, "50.0% (5/10)")] * 30
+    svg = series_chart("c", dates, {"model": points, "gold": [None] * 5 + points[5:]}, "t")
+    shown = re.findall(
+        r'<text x="([0-9.]+)" y="[0-9.]+" text-anchor="middle" font-size="11" fill="#888">(2026[^<]*)</text>',
+        svg,
+    )
+    assert len(shown) >= 4 and all(label in dates for _, label in shown)  # whole dates, never elided
+    for x, label in shown:
+        assert float(x) - text_width(label, 11) / 2 >= 0 and float(x) + text_width(label, 11) / 2 <= WIDTH
+    lefts = sorted(float(x) for x, _ in shown)
+    assert all(b - a >= text_width(dates[0], 11) for a, b in itertools.pairwise(lefts))  # no overlap
+    assert svg.count("<polyline") == 2 and svg.count("<circle") == 55  # gold's line starts at its 6th sweep

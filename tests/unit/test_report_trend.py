@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import re
 from pathlib import Path
 
@@ -40,9 +41,22 @@ def test_trend_of_a_series_in_a_file_store(
     file_store: FileStore, tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
     write_series(file_store)
-    out_html = tmp_path / "trend.html"
-    trend = trend_command(SERIES, file_store.url, html=out_html)
+    out_html, out_json = tmp_path / "trend.html", tmp_path / "trend.json"
+    trend = trend_command(SERIES, file_store.url, html=out_html, json_out=out_json)
     check_trend(trend)
+    data = json.loads(out_json.read_text())
+    assert [s["sweep_id"] for s in data["sweeps"]] == SWEEP_IDS and len(data["flips"]) == 4
+    assert [(f["run"], f["instance_id"]) for f in data["rot"]] == [
+        ("gold", "org__repo-2"),
+        ("model", "org__repo-0"),
+    ]
+    assert data["sweeps"][2]["runs"]["model"] == {
+        "instances": 4,
+        "resolved": 2,
+        "infra_errors": 1,
+        "rate": 0.5,
+        "wilson": wilson_interval(2, 4).as_list(),
+    }
     out = " ".join(capsys.readouterr().out.split())
     assert "4 verdicts flipped between consecutive sweeps" in out
     assert "gold org__repo-2 resolved -> unresolved (nightly-c -> nightly-b) ENVIRONMENT ROT" in out
