@@ -116,21 +116,35 @@ def report(
     seed: Annotated[
         int, typer.Option("--seed", help="Seed of the bootstrap (reports are reproducible).")
     ] = 0,
+    external: Annotated[
+        list[Path] | None,
+        typer.Option(
+            "--external",
+            help="A run evaluated elsewhere, compared with the sweep's runs on instance ids: an official "
+            "run report ({model}.{run_id}.json) or a results file with a 'resolved' list (repeatable).",
+        ),
+    ] = None,
 ) -> None:
     """Aggregate a sweep's results from storage: run reports (SWE-bench compatible), report.json with
     intervals and paired comparisons, and a self-contained report.html."""
     from orchestrator.commands.report import report_command
     from orchestrator.report.stats import StatsSettings
 
-    report_command(sweep, store, out=out, settings=StatsSettings(bootstrap=bootstrap, seed=seed))
+    report_command(
+        sweep, store, out=out, settings=StatsSettings(bootstrap=bootstrap, seed=seed), external=external or []
+    )
 
 
 @app.command()
 def compare(
     a: Annotated[
-        str, typer.Argument(help="First run (A, the baseline), as SWEEP:RUN (or SWEEP with one run).")
+        str,
+        typer.Argument(
+            help="First run (A, the baseline): SWEEP:RUN (or SWEEP with one run), or a JSON file of a run "
+            "evaluated elsewhere (official run report, or results file with a 'resolved' list)."
+        ),
     ],
-    b: Annotated[str, typer.Argument(help="Second run (B), as SWEEP:RUN.")],
+    b: Annotated[str, typer.Argument(help="Second run (B): SWEEP:RUN or a JSON file, as A.")],
     store: StoreOpt = None,
     bootstrap: Annotated[
         int, typer.Option("--bootstrap", min=100, help="Bootstrap resamples for the intervals (fixed seed).")
@@ -145,6 +159,27 @@ def compare(
     from orchestrator.report.stats import StatsSettings
 
     compare_command(a, b, store, StatsSettings(bootstrap=bootstrap, seed=seed))
+
+
+@app.command()
+def trend(
+    series: Annotated[
+        str, typer.Argument(help="Series: the config 'name' shared by the sweeps (e.g. scheduled re-runs).")
+    ],
+    store: StoreOpt = None,
+    html: Annotated[
+        Path | None, typer.Option("--html", help="Also write a self-contained HTML page with a chart here.")
+    ] = None,
+    json_out: Annotated[
+        Path | None, typer.Option("--json", help="Also write the numbers, flips and rot as JSON here.")
+    ] = None,
+) -> None:
+    """A series of sweeps over time (every sweep whose config name is SERIES, oldest first): the resolve
+    rate of each run per sweep with Wilson intervals, verdicts that flipped between consecutive sweeps, and
+    environment rot (a gold or previously stable instance that stopped resolving)."""
+    from orchestrator.commands.trend import trend_command
+
+    trend_command(series, store, html=html, json_out=json_out)
 
 
 @app.command()
