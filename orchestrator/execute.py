@@ -180,7 +180,7 @@ def _run(config: SweepConfig, plan: Plan, todo: Plan, done: int) -> list[Summary
             ):
                 if summary.infra_failure:
                     failed.append(summary)
-                progress.advance(summary.verdict)
+                progress.advance("infra" if summary.infra_failure else summary.verdict)
     except KeyboardInterrupt:
         console.print("interrupted: cancelling tasks and removing this sweep's sandboxes")
         time.sleep(1.0)  # let cancelled workers exit before reaping what they started

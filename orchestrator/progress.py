@@ -27,6 +27,7 @@ _SHORT = {
     "empty_patch": "empty",
     "timeout": "timeout",
     "error": "error",
+    "infra": "infra",  # no verdict: an infrastructure failure, evaluated again by the next run
 }
 
 
@@ -93,5 +94,5 @@ class SweepProgress:
         self.tallies[verdict] += 1
         self.finished_here += 1
         rate, eta = self.rate()
-        text = " ".join(f"{_SHORT[v]}={self.tallies[v]}" for v in VERDICTS if self.tallies[v])
+        text = " ".join(f"{_SHORT[v]}={self.tallies[v]}" for v in (*VERDICTS, "infra") if self.tallies[v])
         self._progress.update(self._task, advance=1, rate=rate, eta=eta, tallies=text)
