@@ -4,6 +4,7 @@ config into two stores at the same time."""
 
 from __future__ import annotations
 
+import re
 import time
 from pathlib import Path
 
@@ -126,3 +127,14 @@ def test_two_drivers_of_one_config_into_two_stores_both_finish(tmp_path: Path) -
         assert sweeps.verdicts(store, sid) == sweeps.expected_verdicts(store, sid)
         assert all(a.error is None for r in load_results(store, sid) for a in r.attempts)
     assert sweeps.sweep_containers(sweeps.sweep_id(runs[0][1])) == []
+
+
+def test_embedded_ray_starts_quietly_with_token_auth(tmp_path: Path) -> None:
+    """A default run prints no Ray warning a user must decode (token auth on, no dashboard)."""
+    url = f"file://{tmp_path}/store"
+    overrides = [*sweeps.FAST, f"store.url={url}", "dataset.instances=[demo__calc-1]"]
+    log = tmp_path / "run.log"
+    sweeps.finish(sweeps.start(overrides, log, ray_auth=None), log)
+    text = log.read_text()
+    assert not re.search(r"(?i)\bwarning\b|token authentication", text), text
+    assert len(sweeps.verdicts(sweeps.store_at(url), sweeps.sweep_id(overrides))) == 3

@@ -32,9 +32,17 @@ def planned(overrides: Sequence[str]) -> int:
 
 
 def start(
-    overrides: Sequence[str], log: Path, *extra: str, env: dict[str, str] | None = None
+    overrides: Sequence[str],
+    log: Path,
+    *extra: str,
+    env: dict[str, str] | None = None,
+    ray_auth: str | None = "disabled",
 ) -> subprocess.Popen[bytes]:
-    """`evalfleet run configs/demo.yaml` in its own session (so a kill takes its embedded Ray too)."""
+    """`evalfleet run configs/demo.yaml` in its own session (so a kill takes its embedded Ray too).
+    ``ray_auth``: RAY_AUTH_MODE for it (None: unset, evalfleet's own default)."""
+    base = {k: v for k, v in os.environ.items() if k != "RAY_AUTH_MODE"}
+    if ray_auth is not None:
+        base["RAY_AUTH_MODE"] = ray_auth
     args = [EVALFLEET, "run", str(DEMO), *extra]
     for o in overrides:
         args += ["--set", o]
@@ -43,7 +51,7 @@ def start(
         stdout=log.open("ab"),
         stderr=subprocess.STDOUT,
         start_new_session=True,
-        env={**os.environ, "RAY_AUTH_MODE": "disabled", **(env or {})},
+        env={**base, **(env or {})},
     )
 
 
