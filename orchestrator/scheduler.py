@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import logging
 import os
+import sys
 import time
 from collections.abc import Callable, Iterator, Sequence
 from typing import Any
@@ -36,6 +37,8 @@ def init_ray(address: str | None, *, sandbox_slots: int | None, num_cpus: int | 
     authentication (``RAY_AUTH_MODE=token`` unless the environment says otherwise; Ray keeps the token in
     ~/.ray/auth_token): Ray's gRPC servers listen on every interface and have no setting to bind
     loopback only, so the token is what keeps other hosts out (docs/architecture.md)."""
+    if not address and "ray" not in sys.modules:  # Ray reads the mode when it is imported
+        os.environ.setdefault("RAY_AUTH_MODE", "token")
     import ray
 
     if not ray.is_initialized():
@@ -44,7 +47,6 @@ def init_ray(address: str | None, *, sandbox_slots: int | None, num_cpus: int | 
         if address:
             ray.init(address=address, log_to_driver=False, logging_level=logging.WARNING)
         else:
-            os.environ.setdefault("RAY_AUTH_MODE", "token")
             slots = sandbox_slots or os.cpu_count() or 1
             ray.init(  # "local": never join a cluster that happens to run on this machine
                 address="local",

@@ -12,7 +12,8 @@ import importlib
 import logging
 import shutil
 import tempfile
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Protocol
@@ -23,6 +24,7 @@ from orchestrator.config import StoreConfig
 from workers.errors import one_line
 from workers.evaluate import EvalSettings, engine_probe
 from workers.models import Result, Verdict, WorkItem
+from workers.paths import FILES
 from workers.retry import is_infra_failure, run_attempts
 
 log = structlog.get_logger(__name__)
@@ -105,7 +107,10 @@ def evaluate_and_commit(
 
     def attempt(n: int) -> Result:
         mark_attempt_started(store, item.sweep_id, item.key, n, settings.driver)
-        result = evaluate(item, settings, outdir, attempt=n)
+        with item_log(
+            outdir / f"attempt-{n}" / FILES.worker_log, sweep=item.sweep_id, item=item.key, attempt=n
+        ):
+            result = evaluate(item, settings, outdir, attempt=n)
         stamped = [a.model_copy(update={"driver": settings.driver}) for a in result.attempts]
         result = result.model_copy(update={"attempts": stamped})
         if is_infra_failure(result):  # its logs are kept now, whatever happens to this task later
@@ -148,6 +153,27 @@ def _out_of_attempts(item: WorkItem, prior: list[Any]) -> Result:
         else "attempts used up",
         attempts=[last],
     )
+
+
+@contextmanager
+def item_log(path: Path, **context: Any) -> Iterator[None]:
+    """Bind ``context`` (sweep, item, attempt) to every log line of the body, and keep the node's lines
+    in ``path`` (JSON lines), which is uploaded with the attempt's other logs: a failed item's story is
+    next to its logs in the store, whatever node told it."""
+    from orchestrator.logs import json_formatter
+
+    path.parent.mkdir(parents=True, exist_ok=True)
+    handler = logging.FileHandler(path, encoding="utf-8", delay=True)  # no line, no file
+    handler.setLevel(logging.DEBUG)
+    handler.setFormatter(json_formatter())
+    root = logging.getLogger()
+    root.addHandler(handler)
+    try:
+        with structlog.contextvars.bound_contextvars(**context):
+            yield
+    finally:
+        root.removeHandler(handler)
+        handler.close()
 
 
 def evaluate_batch(

@@ -4,6 +4,7 @@ config into two stores at the same time."""
 
 from __future__ import annotations
 
+import json
 import re
 import time
 from pathlib import Path
@@ -125,7 +126,14 @@ def test_two_drivers_of_one_config_into_two_stores_both_finish(tmp_path: Path) -
         sid = sweeps.sweep_id(overrides)
         assert len(sweeps.verdicts(store, sid)) == sweeps.planned(overrides)
         assert sweeps.verdicts(store, sid) == sweeps.expected_verdicts(store, sid)
-        assert all(a.error is None for r in load_results(store, sid) for a in r.attempts)
+        results = load_results(store, sid)
+        assert all(a.error is None for r in results for a in r.attempts)
+        for r in results:  # the node's own log lines of the item, bound to it, next to its other logs
+            if r.verdict == "empty_patch":  # decided without a sandbox: nothing was logged
+                continue
+            lines = (store.get(r.log_files["attempt-1/worker.jsonl"]) or b"").decode().splitlines()
+            items = [json.loads(line).get("item") for line in lines]  # background threads bind none
+            assert r.key in items and set(items) <= {r.key, None}
     assert sweeps.sweep_containers(sweeps.sweep_id(runs[0][1])) == []
 
 

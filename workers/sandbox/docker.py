@@ -10,6 +10,7 @@ socket, no tmpfs on /tmp. See workers/sandbox/README.md for the measurements beh
 from __future__ import annotations
 
 import contextlib
+import os
 import posixpath
 import threading
 import time
@@ -108,7 +109,8 @@ class DockerBackend:
             call("ping", timeout, client.ping)
         except SandboxError as exc:
             self._client = None  # a new client next time: the engine may come back on a new socket
-            return one_line(exc)
+            where = os.environ.get("DOCKER_HOST") or "unix:///var/run/docker.sock"
+            return f"no Docker engine answers at {where}: {one_line(exc).removeprefix('no Docker engine answers: ')}"
         return None
 
     def create(self, config: SandboxConfig, *, timeout: float = 60.0) -> DockerSandbox:
