@@ -116,13 +116,27 @@ def report(
     seed: Annotated[
         int, typer.Option("--seed", help="Seed of the bootstrap (reports are reproducible).")
     ] = 0,
+    flagged_as_unresolved: Annotated[
+        bool | None,
+        typer.Option(
+            "--flagged-as-unresolved/--no-flagged-as-unresolved",
+            help="Headline counts hardened verdicts (integrity-flagged results unresolved) or official "
+            "ones (default: the sweep's execution.flagged_as_unresolved).",
+        ),
+    ] = None,
 ) -> None:
     """Aggregate a sweep's results from storage: run reports (SWE-bench compatible), report.json with
     intervals and paired comparisons, and a self-contained report.html."""
     from orchestrator.commands.report import report_command
     from orchestrator.report.stats import StatsSettings
 
-    report_command(sweep, store, out=out, settings=StatsSettings(bootstrap=bootstrap, seed=seed))
+    report_command(
+        sweep,
+        store,
+        out=out,
+        settings=StatsSettings(bootstrap=bootstrap, seed=seed),
+        flagged_as_unresolved=flagged_as_unresolved,
+    )
 
 
 @app.command()
@@ -138,13 +152,21 @@ def compare(
     seed: Annotated[
         int, typer.Option("--seed", help="Seed of the bootstrap (reports are reproducible).")
     ] = 0,
+    flagged_as_unresolved: Annotated[
+        bool | None,
+        typer.Option(
+            "--flagged-as-unresolved/--no-flagged-as-unresolved",
+            help="Headline counts hardened verdicts (integrity-flagged results unresolved) or official "
+            "ones (default: the sweep's execution.flagged_as_unresolved).",
+        ),
+    ] = None,
 ) -> None:
     """Compare two runs on their common instances: B - A with a paired bootstrap interval, McNemar's exact
     test; with the same patches in both (a re-evaluation), the instances and tests that changed."""
     from orchestrator.commands.report import compare_command
     from orchestrator.report.stats import StatsSettings
 
-    compare_command(a, b, store, StatsSettings(bootstrap=bootstrap, seed=seed))
+    compare_command(a, b, store, StatsSettings(bootstrap=bootstrap, seed=seed), flagged_as_unresolved)
 
 
 @app.command()

@@ -107,7 +107,9 @@ def execute_sweep(config: SweepConfig, plan: Plan, *, resume: bool) -> None:
         )
         if todo.items:
             _run(config, plan, todo, done)
-        written = write_reports(store, plan.sweep_id)
+        written = write_reports(
+            store, plan.sweep_id, flagged_as_unresolved=config.execution.flagged_as_unresolved
+        )
         console.print(f"reports: {', '.join(written)}")
 
 

@@ -9,7 +9,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
-from workers.grading import Grade, grade, overrule
+from workers.grading import Grade, grade, harden
 from workers.integrity.evidence import evidence_problem
 from workers.integrity.structured import StructuredEvidence
 from workers.models import Instance
@@ -36,9 +36,12 @@ def grade_log(
     test_exit_code: int | None,
     output_seen: bool,
     structured: StructuredEvidence | None = None,
+    whole: str | None = None,
 ) -> Grade:
-    """Parse the test output between the markers and grade it; a run that would resolve must also
-    agree with the runner's own summary and with the structured report, if any (docs/integrity.md)."""
+    """Parse the test output between the markers and grade it by the official rules; a run that
+    resolves must also agree with the runner's own summary and with the structured report, if any,
+    or it is flagged and unresolved under the hardened verdict (docs/integrity.md). ``whole`` is the
+    whole log, searched for signs that a suite ran when nothing was parsed (default ``text``)."""
     parsed = parse_output(parser, text)
     graded = grade(
         instance,
@@ -46,11 +49,12 @@ def grade_log(
         test_exit_code=test_exit_code,
         output_seen=output_seen,
         parse_problem=parsed.problem,
+        output=text if whole is None else whole,
     )
-    if not graded.resolved:
+    if not graded.hardened:
         return graded
     problem = evidence_problem(instance, parser, text, parsed.statuses, structured)
-    return overrule(graded, *problem) if problem else graded
+    return harden(graded, *problem) if problem else graded
 
 
 def nonce_of(eval_script: str) -> str | None:
@@ -92,5 +96,7 @@ def grade_official_log(instance: Instance, parser: str, content: str) -> Officia
     code = int(match.group(1)) if match else None
     # some runners print outside the markers: like the official harness, then read the whole log
     text = sliced if parse_output(parser, sliced).statuses else content
-    graded = grade_log(instance, parser, text, test_exit_code=code, output_seen=bool(text.strip()))
-    return OfficialGrade(grade=graded, patch_applied=True)
+    graded = grade_log(
+        instance, parser, text, test_exit_code=code, output_seen=bool(text.strip()), whole=content
+    )
+    return OfficialGrade(grade=graded, patch_applied=graded.found)

@@ -13,6 +13,7 @@ from orchestrator.commands.common import open_sweep
 from orchestrator.commit import load_results
 from orchestrator.errors import ConfigError
 from orchestrator.report.aggregate import primary, write_reports
+from orchestrator.report.integrity import apply_flag_policy
 from orchestrator.report.regression import RunComparison, compare_runs, same_candidates
 from orchestrator.report.stats import StatsSettings, wilson_interval
 from orchestrator.store import ResultStore, SweepPaths
@@ -30,14 +31,20 @@ def _iv(iv: list[float]) -> str:
 
 
 def report_command(
-    sweep_id: str, store_url: str | None, *, out: Path | None = None, settings: StatsSettings | None = None
+    sweep_id: str,
+    store_url: str | None,
+    *,
+    out: Path | None = None,
+    settings: StatsSettings | None = None,
+    flagged_as_unresolved: bool | None = None,
 ) -> None:
     """Aggregate from storage, then print the rates (read back from the stored report.json)."""
     store, _manifest = open_sweep(sweep_id, store_url)
-    written = write_reports(store, sweep_id, settings)
+    written = write_reports(store, sweep_id, settings, flagged_as_unresolved)
     paths = SweepPaths(sweep_id)
     report: dict[str, Any] = json.loads(store.get(paths.report("report.json")) or b"{}")
     print_runs(report)
+    print_policy(report)
     print_pairs(report)
     for key in written:
         console.print(f"wrote {store.url}/{key}")
@@ -65,6 +72,20 @@ def print_runs(report: dict[str, Any]) -> None:
     console.print(table)
 
 
+def print_policy(report: dict[str, Any]) -> None:
+    """Both resolve rates per run, the flagged count, and which one the headline above uses."""
+    policy = report.get("verdict_policy") or {}
+    headline = policy.get("headline", "official")
+    other = "--no-flagged-as-unresolved" if headline == "hardened" else "--flagged-as-unresolved"
+    console.print(f"headline: {headline} verdicts ({other} for the other)")
+    for run, p in policy.get("runs", {}).items():
+        console.print(
+            f"  {run}: official {p['official_resolved']}/{p['instances']} ({_pct(p['official_rate'])}), "
+            f"hardened {p['hardened_resolved']}/{p['instances']} ({_pct(p['hardened_rate'])}), "
+            f"{p['flagged']} flagged"
+        )
+
+
 def print_pairs(report: dict[str, Any]) -> None:
     pairs = report.get("comparisons") or []
     if not pairs:
@@ -86,10 +107,15 @@ def print_pairs(report: dict[str, Any]) -> None:
     console.print(table)
 
 
-def _run_results(ref: str, store_url: str | None) -> tuple[str, dict[str, Result], ResultStore]:
+def _run_results(
+    ref: str, store_url: str | None, flagged_as_unresolved: bool | None = None
+) -> tuple[str, dict[str, Result], ResultStore]:
     sweep_id, _, run = ref.partition(":")
-    store, _ = open_sweep(sweep_id, store_url)
-    results = primary(load_results(store, sweep_id))
+    store, manifest = open_sweep(sweep_id, store_url)
+    if flagged_as_unresolved is None:
+        execution = manifest.get("config", {}).get("execution", {})
+        flagged_as_unresolved = bool(execution.get("flagged_as_unresolved"))
+    results = primary(apply_flag_policy(load_results(store, sweep_id), flagged_as_unresolved))
     runs = sorted({r.run for r in results})
     if not run:
         if len(runs) != 1:
@@ -105,12 +131,17 @@ def _run_results(ref: str, store_url: str | None) -> tuple[str, dict[str, Result
 
 
 def compare_command(
-    a: str, b: str, store_url: str | None, settings: StatsSettings | None = None
+    a: str,
+    b: str,
+    store_url: str | None,
+    settings: StatsSettings | None = None,
+    flagged_as_unresolved: bool | None = None,
 ) -> RunComparison:
-    """Paired statistics of two runs; a regression diff when they evaluated the same patches."""
+    """Paired statistics of two runs; a regression diff when they evaluated the same patches.
+    ``flagged_as_unresolved``: compare hardened verdicts (None: each sweep's config decides)."""
     settings = settings or StatsSettings()
-    name_a, ra, store = _run_results(a, store_url)
-    name_b, rb, _ = _run_results(b, store_url)
+    name_a, ra, store = _run_results(a, store_url, flagged_as_unresolved)
+    name_b, rb, _ = _run_results(b, store_url, flagged_as_unresolved)
     same = same_candidates(store, ra, rb)
     cmp = compare_runs(ra, rb, names=(name_a, name_b), settings=settings, same_candidates=same)
     if not cmp.common:

@@ -8,7 +8,7 @@ from typing import Any
 
 from orchestrator.commit import gc_paused, load_results
 from orchestrator.report.extended import run_summary
-from orchestrator.report.integrity import apply_flag_policy, integrity_summary
+from orchestrator.report.integrity import apply_flag_policy, integrity_summary, verdict_policy
 from orchestrator.report.regression import pairwise
 from orchestrator.report.replicates import base_seeds, replicate_stats
 from orchestrator.report.stats import StatsSettings, mdd_unpaired
@@ -107,22 +107,36 @@ def detectable_difference(prim: list[Result]) -> dict[str, Any]:
     }
 
 
-def write_reports(store: ResultStore, sweep_id: str, settings: StatsSettings | None = None) -> list[str]:
+def write_reports(
+    store: ResultStore,
+    sweep_id: str,
+    settings: StatsSettings | None = None,
+    flagged_as_unresolved: bool | None = None,
+) -> list[str]:
     """Write `{run}.{sweep_id}.json` per run, `report.json` and `report.html`; returns the keys written.
+
+    ``flagged_as_unresolved``: the headline counts hardened verdicts (None: the sweep config's
+    ``execution.flagged_as_unresolved``); report.json's ``verdict_policy`` shows both rates either way.
 
     The cyclic garbage collector stays off until the results are freed again: scanning 100,000 live
     results (which hold no cycles) once it is back on cost a second of a 100,000-result report."""
     with gc_paused():
-        return _write_reports(store, sweep_id, settings)
+        return _write_reports(store, sweep_id, settings, flagged_as_unresolved)
 
 
-def _write_reports(store: ResultStore, sweep_id: str, settings: StatsSettings | None) -> list[str]:
+def _write_reports(
+    store: ResultStore, sweep_id: str, settings: StatsSettings | None, flagged_as_unresolved: bool | None
+) -> list[str]:
     from orchestrator.report.html import render_html
 
     paths = SweepPaths(sweep_id)
     manifest = json.loads(store.get(paths.manifest) or b"{}")
-    flagged_as_unresolved = bool(manifest.get("config", {}).get("execution", {}).get("flagged_as_unresolved"))
-    results = apply_flag_policy(load_results(store, sweep_id), flagged_as_unresolved)
+    if flagged_as_unresolved is None:
+        execution = manifest.get("config", {}).get("execution", {})
+        flagged_as_unresolved = bool(execution.get("flagged_as_unresolved"))
+    stored = load_results(store, sweep_id)
+    policy = verdict_policy(primary(stored), flagged_as_unresolved)
+    results = apply_flag_policy(stored, flagged_as_unresolved)
     total = len(manifest.get("instance_ids", [])) or len({r.instance_id for r in results})
     written = []
     prim = primary(results)
@@ -131,6 +145,9 @@ def _write_reports(store: ResultStore, sweep_id: str, settings: StatsSettings | 
         store.put(key, json.dumps(swebench_run_report(prim, total, run), indent=2).encode("utf-8"))
         written.append(key)
     report = extended_report(results, {"sweep_id": sweep_id, **manifest}, settings, prim)
+    report["verdict_policy"] = policy
+    for run, entry in report["runs"].items():
+        entry["integrity"].update(policy["runs"].get(run, {}))
     key = paths.report("report.json")
     store.put(key, json.dumps(report, indent=2).encode("utf-8"))
     written.append(key)

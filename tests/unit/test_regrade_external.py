@@ -61,7 +61,8 @@ def test_external_logs_are_graded_like_the_fixtures_say(tmp_path: Path) -> None:
         report = json.loads((logs / iid / "report.json").read_text())
         entry = report[iid]
         assert entry["resolved"] is ok
-        assert entry["patch_successfully_applied"] is True
+        if ok:  # an unresolved log may also be one the official harness does not read as a run
+            assert entry["patch_successfully_applied"] is True
         assert set(entry["tests_status"]) == {"FAIL_TO_PASS", "PASS_TO_PASS", "FAIL_TO_FAIL", "PASS_TO_FAIL"}
     assert json.loads((logs / "summary.json").read_text()) == summary
 

@@ -222,3 +222,28 @@ def test_integrity_is_a_report_dimension_and_the_flag_policy_applies(
     assert report["runs"]["a"]["verdicts"]["resolved"] == (1 if as_unresolved else 2)
     html = (file_store.get(SweepPaths(SWEEP).report("report.html")) or b"").decode()
     assert 'id="integrity"' in html and "adds a pytest hook" in html
+
+
+def test_the_headline_policy_is_chosen_at_report_time_and_both_rates_are_shown(file_store: FileStore) -> None:
+    flagged = make_result("a", "i1", "resolved").model_copy(
+        update={"flags": ["evidence: no runner summary: the output has no closing summary"]}
+    )
+    clean = make_result("a", "i2", "resolved", repo="org/b")
+    commit_all(
+        file_store,
+        [flagged, clean],
+        {"config": {"seed": SEED, "execution": {"flagged_as_unresolved": False}}},
+    )
+    for choice, headline, resolved in ((None, "official", 2), (True, "hardened", 1), (False, "official", 2)):
+        write_reports(file_store, SWEEP, flagged_as_unresolved=choice)
+        report = json.loads(file_store.get(SweepPaths(SWEEP).report("report.json")) or b"")
+        assert report["verdict_policy"]["headline"] == headline
+        assert report["verdict_policy"]["runs"]["a"] == {
+            "instances": 2,
+            "official_resolved": 2,
+            "official_rate": 1.0,
+            "hardened_resolved": 1,
+            "hardened_rate": 0.5,
+            "flagged": 1,
+        }
+        assert report["runs"]["a"]["verdicts"]["resolved"] == resolved
