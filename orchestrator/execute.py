@@ -7,6 +7,7 @@ import json
 import platform
 import signal
 import time
+from collections import Counter
 from pathlib import Path
 from types import FrameType
 
@@ -91,8 +92,9 @@ def write_manifest(store: ResultStore, config: SweepConfig, plan: Plan) -> None:
         )
 
 
-def execute_sweep(config: SweepConfig, plan: Plan, *, resume: bool) -> None:
-    """Run what is not committed yet, then write the reports (from storage)."""
+def execute_sweep(config: SweepConfig, plan: Plan, *, resume: bool) -> list[str]:
+    """Run what is not committed yet, then write the reports (from storage). Returns one line per
+    cause of the items that ended in ``error`` in this run (with their count), for the exit status."""
     from orchestrator.report.aggregate import write_reports
 
     configure(Path(".evalfleet/logs") / f"{plan.sweep_id}.jsonl")
@@ -105,15 +107,22 @@ def execute_sweep(config: SweepConfig, plan: Plan, *, resume: bool) -> None:
             f"sweep {plan.sweep_id}: {len(plan.items)} items, {done} already committed, "
             f"{len(todo.items)} to run -> {store.url}"
         )
+        errors: Counter[str] = Counter()
         if todo.items:
-            _run(config, plan, todo, done)
+            errors = _run(config, plan, todo, done)
         written = write_reports(
             store, plan.sweep_id, flagged_as_unresolved=config.execution.flagged_as_unresolved
         )
         console.print(f"reports: {', '.join(written)}")
+    return [f"{n} item{'s' if n > 1 else ''}: {cause}" for cause, n in errors.most_common()]
 
 
-def _run(config: SweepConfig, plan: Plan, todo: Plan, done: int) -> None:
+def error_cause(instance_id: str, reason: str) -> str:
+    """An error reason without the item's own instance id, so items failing alike share one line."""
+    return reason.replace(f"{instance_id}: ", "").replace(instance_id, "<instance>")
+
+
+def _run(config: SweepConfig, plan: Plan, todo: Plan, done: int) -> Counter[str]:
     from orchestrator.scheduler import init_ray, reap_cluster, run_items
 
     slots = init_ray(
@@ -128,6 +137,7 @@ def _run(config: SweepConfig, plan: Plan, todo: Plan, done: int) -> None:
     settings = eval_settings(config)
     _install_sigterm()
     reap_leftovers(plan.sweep_id, config.execution.backend, everything=False)
+    errors: Counter[str] = Counter()
     try:
         with SweepProgress(len(plan.items), done=done, console=console) as progress:
             for summary in run_items(
@@ -139,6 +149,8 @@ def _run(config: SweepConfig, plan: Plan, todo: Plan, done: int) -> None:
                 batch_size=config.execution.batch_size,
             ):
                 progress.advance(summary.verdict)
+                if summary.verdict == "error":
+                    errors[error_cause(summary.instance_id, summary.reason)] += 1
     except KeyboardInterrupt:
         console.print("interrupted: cancelling tasks and removing this sweep's sandboxes")
         time.sleep(1.0)  # let cancelled workers exit before reaping what they started
@@ -148,6 +160,7 @@ def _run(config: SweepConfig, plan: Plan, todo: Plan, done: int) -> None:
         )
         raise
     reap_cluster(plan.sweep_id)  # nothing of this sweep runs any more: leftovers are garbage
+    return errors
 
 
 def reap_leftovers(sweep_id: str, backend: str, *, everything: bool) -> None:

@@ -26,7 +26,6 @@ from workers.regrading import grade_official_log, grade_own_log, nonce_of
 from workers.spec import SpecCatalog
 
 console = make_console()
-DEFAULT_SPECS = ["configs/specs"]
 
 
 def regrade_command(
@@ -37,7 +36,7 @@ def regrade_command(
     if sweep:
         regrade_sweep(sweep, store)
     elif dataset and logs:
-        regrade_external(dataset, logs, list(specs) or DEFAULT_SPECS)
+        regrade_external(dataset, logs, list(specs))
     else:
         raise ConfigError(
             "nothing to re-grade",
@@ -53,7 +52,7 @@ def regrade_sweep(sweep_id: str, store_url: str | None) -> dict[str, Any]:
     config = SweepConfig.model_validate(manifest["config"])
     dataset, _chosen = load_dataset(config)
     by_id = {i.instance_id: i for i in dataset}
-    catalog = SpecCatalog.load(*(Path(d) for d in config.specs))
+    catalog = SpecCatalog.with_builtin(config.specs)
     changes: list[dict[str, Any]] = []
     regraded = 0
     for result in load_results(store, sweep_id):
@@ -108,7 +107,7 @@ def regrade_external(dataset: str, logs: Path, spec_dirs: list[str]) -> dict[str
             "not a directory", source=str(logs), fix="give the folder holding <instance_id>/ folders"
         )
     instances = {i.instance_id: i for i in load_instances(dataset)}
-    catalog = SpecCatalog.load(*(Path(d) for d in spec_dirs))
+    catalog = SpecCatalog.with_builtin(spec_dirs)
     resolved: list[str] = []
     unresolved: list[str] = []
     missing: list[str] = []

@@ -22,11 +22,11 @@ def run_command(config_path: Path, overrides: Sequence[str], *, dry_run: bool, r
     config = load_config(config_path, overrides)
     plan = plan_sweep(config, sweep_id=resume)
     if dry_run:
-        print_plan(plan)
+        print_plan(plan, pull_template=config.images.pull_template)
         return
     from orchestrator.execute import execute_sweep
 
-    execute_sweep(config, plan, resume=resume is not None)
+    _exit_on_errors(execute_sweep(config, plan, resume=resume is not None))
 
 
 def eval_command(
@@ -64,11 +64,25 @@ def eval_command(
     config = validate_config(raw, source="evalfleet eval")
     plan = plan_sweep(config)
     if dry_run:
-        print_plan(plan)
+        print_plan(plan, pull_template=config.images.pull_template)
         return
-    from orchestrator.execute import execute_sweep
+    from orchestrator.execute import execute_sweep, store_for
+    from orchestrator.report.aggregate import write_run_reports_here
 
-    execute_sweep(config, plan, resume=False)
+    causes = execute_sweep(config, plan, resume=False)
+    for path in write_run_reports_here(store_for(config), plan.sweep_id, run_id, Path.cwd()):
+        console.print(f"wrote {path}")
+    _exit_on_errors(causes)
+
+
+def _exit_on_errors(causes: list[str]) -> None:
+    """Items that ended in error: one line per cause, and exit status 1 (the other items have their
+    verdicts, committed and in the reports)."""
+    if not causes:
+        return
+    for line in causes:
+        console.print(f"error: {line}")
+    raise SystemExit(1)
 
 
 def _parse_repo(text: str) -> tuple[str, dict[str, str]]:
@@ -81,7 +95,28 @@ def _parse_repo(text: str) -> tuple[str, dict[str, str]]:
     return name, {kind: where}
 
 
-def print_plan(plan: Plan) -> None:
+def image_sources(plan: Plan, pull_template: str | None) -> dict[str, dict[str, int]]:
+    """Per repo, how many planned instances can be built here, run in a pulled (named) image, or
+    neither (their version's Python has no base here and no image is named: they fail at build time)."""
+    seen: dict[str, str] = {}
+    out: dict[str, dict[str, int]] = {}
+    for item in plan.items:
+        inst = item.instance
+        if inst.instance_id in seen:
+            continue
+        if inst.image or pull_template:
+            how = "pulled"
+        elif item.spec.unbuildable or item.repo_source is None:
+            how = "neither"
+        else:
+            how = "built here"
+        seen[inst.instance_id] = how
+        counts = out.setdefault(inst.repo, {"built here": 0, "pulled": 0, "neither": 0})
+        counts[how] += 1
+    return out
+
+
+def print_plan(plan: Plan, pull_template: str | None = None) -> None:
     n_inst = len({it.instance.instance_id for it in plan.items})
     console.print(f"sweep [bold]{plan.sweep_id}[/bold]")
     console.print(
@@ -92,9 +127,19 @@ def print_plan(plan: Plan) -> None:
     table = Table(title=None, show_edge=False)
     table.add_column("repo")
     table.add_column("items", justify="right")
+    images = image_sources(plan, pull_template)
+    for name in ("built here", "pulled", "neither"):
+        table.add_column(f"instances: {name}", justify="right")
     for repo, count in sorted(plan.per_repo().items()):
-        table.add_row(repo, str(count))
+        how = images.get(repo, {})
+        table.add_row(repo, str(count), *(str(how.get(n, 0)) for n in ("built here", "pulled", "neither")))
     console.print(table)
+    neither = sum(h["neither"] for h in images.values())
+    if neither:
+        console.print(
+            f"{neither} instances can be neither built here nor pulled: they will end in error "
+            "(set images.pull_template, or add a base that provides their Python)"
+        )
     runs = Table(show_edge=False)
     runs.add_column("run")
     runs.add_column("items", justify="right")

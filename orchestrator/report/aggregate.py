@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import json
 from collections import defaultdict
+from collections.abc import Sequence
+from pathlib import Path
 from typing import Any
 
 from orchestrator.commit import gc_paused, load_results
@@ -28,9 +30,19 @@ def primary(results: list[Result]) -> list[Result]:
     return sorted(best.values(), key=lambda r: (r.run, r.instance_id))
 
 
-def swebench_run_report(results: list[Result], total_instances: int, run: str) -> dict[str, Any]:
-    """The official `{model}.{run_id}.json` shape. patch_failed and timeout count as errors, as there."""
+def swebench_run_report(
+    results: list[Result], total_instances: int, run: str, instance_ids: Sequence[str] = ()
+) -> dict[str, Any]:
+    """The official `{model}.{run_id}.json` (swebench 5's ``make_run_report``, keys in its order).
+
+    patch_failed and timeout count as errors, as there (the official harness writes no report.json for
+    them). ``incomplete_ids``: instances of the dataset (``instance_ids``) without a prediction.
+    ``infra_failure_*``: errors that are faults of the infrastructure (an attempt error, e.g. an image
+    that cannot be built), with their reason in ``failure_reasons``; evalfleet does not classify
+    unresolved logs, so ``ambiguous_failure_*`` stays empty.
+    """
     ids: dict[str, set[str]] = defaultdict(set)
+    reasons: dict[str, str] = {}
     for r in results:
         if r.run != run:
             continue
@@ -41,15 +53,37 @@ def swebench_run_report(results: list[Result], total_instances: int, run: str) -
         if r.verdict in ("resolved", "unresolved"):
             ids["completed"].add(r.instance_id)
             ids[r.verdict].add(r.instance_id)
-        else:
-            ids["error"].add(r.instance_id)
+            continue
+        ids["error"].add(r.instance_id)
+        if r.verdict == "error" and r.attempts and r.attempts[-1].error is not None:
+            ids["infra_failure"].add(r.instance_id)
+            reasons[r.instance_id] = r.reason
+    ids["incomplete"] = set(instance_ids) - ids["submitted"]
     report: dict[str, Any] = {"total_instances": total_instances}
-    for name in ("submitted", "completed", "resolved", "unresolved", "empty_patch", "error"):
+    for name in (
+        "submitted",
+        "completed",
+        "resolved",
+        "unresolved",
+        "infra_failure",
+        "ambiguous_failure",
+        "empty_patch",
+        "error",
+    ):
         report[f"{name}_instances"] = len(ids[name])
-    for name in ("completed", "incomplete", "empty_patch", "submitted", "resolved", "unresolved", "error"):
+    for name in ("completed", "incomplete", "empty_patch", "submitted", "resolved", "unresolved"):
         report[f"{name}_ids"] = sorted(ids[name])
+    report["infra_failure_ids"] = sorted(ids["infra_failure"])
+    report["ambiguous_failure_ids"] = []
+    report["failure_reasons"] = dict(sorted(reasons.items()))
+    report["error_ids"] = sorted(ids["error"])
     report["schema_version"] = SWEBENCH_SCHEMA_VERSION
     return report
+
+
+def run_report_name(run: str, run_id: str) -> str:
+    """The official file name of a run's report: ``{model_name_or_path with / as __}.{run_id}.json``."""
+    return f"{run.replace('/', '__')}.{run_id}.json"
 
 
 def extended_report(
@@ -140,9 +174,12 @@ def _write_reports(
     total = len(manifest.get("instance_ids", [])) or len({r.instance_id for r in results})
     written = []
     prim = primary(results)
+    instance_ids = manifest.get("instance_ids", [])
+    as_stored = primary(stored)  # the official report counts official verdicts, whatever the headline
     for run in sorted({r.run for r in prim}):
-        key = paths.report(f"{run.replace('/', '__')}.{sweep_id}.json")
-        store.put(key, json.dumps(swebench_run_report(prim, total, run), indent=2).encode("utf-8"))
+        key = paths.report(run_report_name(run, sweep_id))
+        official = swebench_run_report(as_stored, total, run, instance_ids)
+        store.put(key, json.dumps(official, indent=2).encode("utf-8"))
         written.append(key)
     report = extended_report(results, {"sweep_id": sweep_id, **manifest}, settings, prim)
     report["verdict_policy"] = policy
@@ -154,4 +191,21 @@ def _write_reports(
     key = paths.report("report.html")
     store.put(key, render_html(report, results, prim).encode("utf-8"))
     written.append(key)
+    return written
+
+
+def write_run_reports_here(store: ResultStore, sweep_id: str, run_id: str, directory: Path) -> list[Path]:
+    """``{model}.{run_id}.json`` of every run of the sweep in ``directory``, as the official harness
+    writes them there (indent 4, a final newline); the sweep's own copies stay in the store."""
+    written = []
+    prefix = SweepPaths(sweep_id).report("")
+    suffix = f".{sweep_id}.json"
+    for key in sorted(store.list(prefix)):
+        name = key.rsplit("/", 1)[-1]
+        if not name.endswith(suffix):
+            continue
+        report = json.loads(store.get(key) or b"{}")
+        path = directory / f"{name[: -len(suffix)]}.{run_id}.json"
+        path.write_text(json.dumps(report, indent=4) + "\n", encoding="utf-8")
+        written.append(path)
     return written

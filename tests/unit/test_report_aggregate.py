@@ -247,3 +247,40 @@ def test_the_headline_policy_is_chosen_at_report_time_and_both_rates_are_shown(f
             "flagged": 1,
         }
         assert report["runs"]["a"]["verdicts"]["resolved"] == resolved
+
+
+def test_the_run_report_is_what_swebench_5_writes_from_the_same_outcomes(
+    tmp_path: Any, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """swebench's own make_run_report over an official log tree of the same outcomes (the oracle)."""
+    from swebench.harness.reporting import make_run_report
+
+    from orchestrator.report.aggregate import run_report_name, swebench_run_report
+
+    verdicts: dict[str, Verdict] = {
+        "i1": "resolved",
+        "i2": "unresolved",
+        "i3": "empty_patch",
+        "i4": "patch_failed",
+    }
+    dataset = [{"instance_id": i} for i in ("i1", "i2", "i3", "i4", "i5")]  # i5: no prediction
+    predictions = {
+        iid: {
+            "instance_id": iid,
+            "model_name_or_path": "org/model",
+            "model_patch": "" if v == "empty_patch" else "d",
+        }
+        for iid, v in verdicts.items()
+    }
+    monkeypatch.chdir(tmp_path)
+    for iid in ("i1", "i2"):  # the official harness writes report.json for the runs that completed
+        folder = tmp_path / "logs" / "run_evaluation" / "R" / "org__model" / iid
+        folder.mkdir(parents=True)
+        (folder / "report.json").write_text(json.dumps({iid: {"resolved": verdicts[iid] == "resolved"}}))
+    official_path = make_run_report(predictions, dataset, "R", report_dir=str(tmp_path / "official"))
+    official = json.loads(official_path.read_text())
+    results = [make_result("org/model", iid, v) for iid, v in verdicts.items()]
+    ours = swebench_run_report(results, len(dataset), "org/model", [d["instance_id"] for d in dataset])
+    assert list(ours) == list(official)  # the same keys in the same order
+    assert ours == official
+    assert official_path.name == run_report_name("org/model", "R") == "org__model.R.json"
