@@ -143,6 +143,10 @@ class SpecCatalog:
     def repos(self) -> list[str]:
         return sorted(self._by_repo)
 
+    def specs_of(self, repo: str) -> list[EnvSpec]:
+        """Every version's spec of ``repo``, in file order."""
+        return list(self._by_repo.get(repo, []))
+
     def find(self, repo: str, version: str) -> EnvSpec | None:
         candidates = self._by_repo.get(repo, [])
         for spec in candidates:  # exact versions first, then globs

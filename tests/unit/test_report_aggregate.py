@@ -247,6 +247,9 @@ def test_the_headline_policy_is_chosen_at_report_time_and_both_rates_are_shown(f
             "flagged": 1,
         }
         assert report["runs"]["a"]["verdicts"]["resolved"] == resolved
+        html = (file_store.get(SweepPaths(SWEEP).report("report.html")) or b"").decode()
+        assert "100.0% (2/2)" in html and "50.0% (1/2)" in html  # official and hardened rates
+        assert f"use the {headline} verdicts" in html
 
 
 def test_the_run_report_is_what_swebench_5_writes_from_the_same_outcomes(
