@@ -32,6 +32,14 @@ SetOpt = Annotated[
 StoreOpt = Annotated[
     str | None, typer.Option("--store", help="Result store URL (file://DIR or s3://BUCKET/PREFIX).")
 ]
+FlaggedOpt = Annotated[
+    bool | None,
+    typer.Option(
+        "--flagged-as-unresolved/--no-flagged-as-unresolved",
+        help="Headline counts hardened verdicts (integrity-flagged results unresolved) or official "
+        "ones (default: the sweep's execution.flagged_as_unresolved).",
+    ),
+]
 
 
 @app.command()
@@ -116,14 +124,7 @@ def report(
     seed: Annotated[
         int, typer.Option("--seed", help="Seed of the bootstrap (reports are reproducible).")
     ] = 0,
-    flagged_as_unresolved: Annotated[
-        bool | None,
-        typer.Option(
-            "--flagged-as-unresolved/--no-flagged-as-unresolved",
-            help="Headline counts hardened verdicts (integrity-flagged results unresolved) or official "
-            "ones (default: the sweep's execution.flagged_as_unresolved).",
-        ),
-    ] = None,
+    flagged_as_unresolved: FlaggedOpt = None,
 ) -> None:
     """Aggregate a sweep's results from storage: run reports (SWE-bench compatible), report.json with
     intervals and paired comparisons, and a self-contained report.html."""
@@ -152,14 +153,7 @@ def compare(
     seed: Annotated[
         int, typer.Option("--seed", help="Seed of the bootstrap (reports are reproducible).")
     ] = 0,
-    flagged_as_unresolved: Annotated[
-        bool | None,
-        typer.Option(
-            "--flagged-as-unresolved/--no-flagged-as-unresolved",
-            help="Headline counts hardened verdicts (integrity-flagged results unresolved) or official "
-            "ones (default: the sweep's execution.flagged_as_unresolved).",
-        ),
-    ] = None,
+    flagged_as_unresolved: FlaggedOpt = None,
 ) -> None:
     """Compare two runs on their common instances: B - A with a paired bootstrap interval, McNemar's exact
     test; with the same patches in both (a re-evaluation), the instances and tests that changed."""

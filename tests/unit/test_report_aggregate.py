@@ -201,18 +201,22 @@ def test_chart_labels_stay_distinct_when_shortened() -> None:
     assert distinct_labels(["gold", "demo-model-a"]) == {"gold": "gold", "demo-model-a": "demo-model-a"}
 
 
+def one_flagged(file_store: FileStore, flag: str, as_unresolved: bool) -> None:
+    """Run "a": i1 resolved with ``flag``, i2 resolved and clean; the sweep config's policy as given."""
+    flagged = make_result("a", "i1", "resolved").model_copy(update={"flags": [flag]})
+    clean = make_result("a", "i2", "resolved", repo="org/b")
+    config = {"config": {"seed": SEED, "execution": {"flagged_as_unresolved": as_unresolved}}}
+    commit_all(file_store, [flagged, clean], config)
+
+
 @pytest.mark.parametrize("as_unresolved", [False, True])
 def test_integrity_is_a_report_dimension_and_the_flag_policy_applies(
     file_store: FileStore, as_unresolved: bool
 ) -> None:
-    flagged = make_result("a", "i1", "resolved").model_copy(
-        update={"flags": ["suspicious: adds a pytest hook (pytest_runtest_makereport) in calc/arith.py"]}
-    )
-    clean = make_result("a", "i2", "resolved", repo="org/b")
-    commit_all(
+    one_flagged(
         file_store,
-        [flagged, clean],
-        {"config": {"seed": SEED, "execution": {"flagged_as_unresolved": as_unresolved}}},
+        "suspicious: adds a pytest hook (pytest_runtest_makereport) in calc/arith.py",
+        as_unresolved,
     )
     write_reports(file_store, SWEEP)
     report = json.loads(file_store.get(SweepPaths(SWEEP).report("report.json")) or b"")
@@ -225,15 +229,7 @@ def test_integrity_is_a_report_dimension_and_the_flag_policy_applies(
 
 
 def test_the_headline_policy_is_chosen_at_report_time_and_both_rates_are_shown(file_store: FileStore) -> None:
-    flagged = make_result("a", "i1", "resolved").model_copy(
-        update={"flags": ["evidence: no runner summary: the output has no closing summary"]}
-    )
-    clean = make_result("a", "i2", "resolved", repo="org/b")
-    commit_all(
-        file_store,
-        [flagged, clean],
-        {"config": {"seed": SEED, "execution": {"flagged_as_unresolved": False}}},
-    )
+    one_flagged(file_store, "evidence: no runner summary: the output has no closing summary", False)
     for choice, headline, resolved in ((None, "official", 2), (True, "hardened", 1), (False, "official", 2)):
         write_reports(file_store, SWEEP, flagged_as_unresolved=choice)
         report = json.loads(file_store.get(SweepPaths(SWEEP).report("report.json")) or b"")
