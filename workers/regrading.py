@@ -24,6 +24,8 @@ OFFICIAL_BAD = (
     ">>>>> Tests Errored",
     ">>>>> Tests Timed Out",
 )
+LEGACY_BAD = "Failed to reset task environment"
+LEGACY_APPLIED = ">>>>> Applied Patch (pred)"
 _OFFICIAL_EXIT = re.compile(r">>>>> Test Exit Code:\s*(-?\d+)")
 _NONCE = re.compile(rf"^(?:echo \"{START}|{NONCE_LINE}) ([0-9a-f]+)", re.MULTILINE)
 
@@ -85,13 +87,33 @@ class OfficialGrade:
     patch_applied: bool
 
 
+def official_section(content: str) -> str | None:
+    """The part of an official-harness test_output.txt its grading parses, or None where it reads no
+    test run (the patch or the tests failed to run).
+
+    swebench >= 2.2 writes ``>>>>> Start/End Test Output`` markers and parses between them. Logs
+    without them were written by earlier versions (2.0-2.1), whose ``get_logs_eval`` required
+    ``applied patch`` in the log and parsed all of it after ``>>>>> Applied Patch (pred)``: such
+    published logs are graded as that harness graded them (docs/parity.md).
+    """
+    if any(code in content for code in OFFICIAL_BAD):
+        return None
+    if OFFICIAL_START in content and OFFICIAL_END in content:
+        return content.split(OFFICIAL_START, 1)[1].split(OFFICIAL_END, 1)[0]
+    if LEGACY_BAD in content or "applied patch" not in content.lower():
+        return None
+    return content.rsplit(LEGACY_APPLIED, maxsplit=1)[-1]
+
+
 def grade_official_log(instance: Instance, parser: str, content: str) -> OfficialGrade:
     """Grade a test_output.txt written by the official harness (its layout of published logs)."""
-    applied = not any(code in content for code in OFFICIAL_BAD)
-    if not applied or OFFICIAL_START not in content or OFFICIAL_END not in content:
+    sliced = official_section(content)
+    if sliced is None:
         empty = grade_log(instance, parser, "", test_exit_code=None, output_seen=False)
         return OfficialGrade(grade=empty, patch_applied=False)
-    sliced = content.split(OFFICIAL_START, 1)[1].split(OFFICIAL_END, 1)[0]
+    if OFFICIAL_START not in content:  # the 2.0-2.1 layout: no exit code, no unusable-log rules
+        graded = grade_log(instance, parser, sliced, test_exit_code=None, output_seen=True)
+        return OfficialGrade(grade=graded, patch_applied=True)  # (an empty parse: unresolved either way)
     match = _OFFICIAL_EXIT.search(content)
     code = int(match.group(1)) if match else None
     # some runners print outside the markers: like the official harness, then read the whole log
