@@ -214,3 +214,24 @@ def test_real_process_exit_code_for_bad_input() -> None:
     )
     assert res.returncode == 2
     assert len(res.stderr.strip().splitlines()) == 1
+
+
+def test_eval_finds_the_built_in_specs_from_any_directory(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    root = Path.cwd()
+    monkeypatch.chdir(tmp_path)  # no configs/specs here: the specs come from the package
+    args = ["eval", "--dataset", str(root / "demo/dataset.jsonl"), "--predictions"]
+    code, out, err = run_cli(
+        [
+            *args,
+            str(root / "demo/predictions/gold.jsonl"),
+            "--repo",
+            f"demo/calc={root}/demo/build/bundles/calc.bundle",
+            "--dry-run",
+        ],
+        capsys,
+        monkeypatch,
+    )
+    assert code == 0, err
+    assert "13 instances x 1 runs x 1 repeats = 13 work items" in out
