@@ -212,7 +212,11 @@ class SweepConfig(_Strict):
     repos: dict[str, RepoSourceConfig] = Field(
         default_factory=dict, description="Repository name -> local source (no network needed)."
     )
-    specs: list[str] = Field(default_factory=lambda: ["configs/specs"], description="Spec directories.")
+    specs: list[str] = Field(
+        default_factory=list,
+        description="Spec directories added to the built-in specs; a repository's specs in them replace "
+        "the built-in ones.",
+    )
     execution: ExecutionConfig = Field(default_factory=ExecutionConfig)
     images: ImagesConfig = Field(default_factory=ImagesConfig)
     store: StoreConfig = Field(default_factory=StoreConfig)

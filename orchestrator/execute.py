@@ -132,7 +132,9 @@ def _execute(config: SweepConfig, plan: Plan) -> None:
             f"{len(todo.items)} to run -> {store.url}"
         )
         failed = _run(config, plan, todo, done) if todo.items else []
-        written = write_reports(store, plan.sweep_id)
+        written = write_reports(
+            store, plan.sweep_id, flagged_as_unresolved=config.execution.flagged_as_unresolved
+        )
         console.print(f"reports: {', '.join(written)}")
     if failed:
         raise SweepIncomplete(plan.sweep_id, failed)
