@@ -31,7 +31,7 @@ from orchestrator.store import ResultStore, SweepPaths
 from orchestrator.task import Summary
 from workers import HARNESS_VERSION
 from workers.errors import UserInputError
-from workers.evaluate import EvalSettings, engine_probe
+from workers.evaluate import EvalSettings, NodeOptions, engine_probe
 from workers.images.options import ImageOptions
 
 log = structlog.get_logger(__name__)
@@ -57,14 +57,8 @@ def eval_settings(config: SweepConfig, driver: str = "") -> EvalSettings:
         }.items()
         if v is not None
     }
-    return EvalSettings(
-        backend=config.execution.backend,
-        images=ImageOptions.model_validate(options),
-        retry=config.execution.retry,
-        driver=driver,
-        background_removal=config.execution.background_removal,
-        spare_sandboxes=config.execution.spare_sandboxes,
-    )
+    node = {name: getattr(config.execution, name) for name in NodeOptions.model_fields}
+    return EvalSettings(**node, images=ImageOptions.model_validate(options), driver=driver)
 
 
 def store_for(config: SweepConfig) -> ResultStore:
