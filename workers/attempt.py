@@ -22,9 +22,9 @@ from workers.integrity.structured import MAX_REPORT_BYTES, ReportPlan, Structure
 from workers.models import TestsStatus, Verdict, WorkItem
 from workers.paths import FILES
 from workers.regrading import grade_own_log
-from workers.sandbox import removal, spares
 from workers.sandbox.base import Sandbox, SandboxConfig, get_backend
 from workers.sandbox.labels import item_labels
+from workers.sandbox.pipeline import SandboxPipeline
 from workers.spec import EnvSpec
 from workers.testing import EvalScript, frame_output, make_eval_script
 
@@ -97,26 +97,18 @@ def run_attempt(item: WorkItem, settings: EvalSettings, attempt_dir: Path, n: in
             ttl_s=sandbox_ttl(spec, settings.test_timeout_s),
         ),
     )
-    backend = get_backend(settings.backend)
+    pipeline = SandboxPipeline.for_settings(settings.spare_sandboxes, settings.background_removal)
     with _phase(phases, "start"):
-        if settings.spare_sandboxes:
-            sandbox, spare = spares.acquire(backend, config, timeout=spec.timeouts.start)
-        else:
-            sandbox, spare = backend.create(config, timeout=spec.timeouts.start), False
+        sandbox, spare = pipeline.start(get_backend(settings.backend), config, timeout=spec.timeouts.start)
     run_log.append(f"sandbox {sandbox.id[:12]}{' (a spare, started ahead)' if spare else ''}")
     try:
-        outcome = _in_sandbox(item, settings, sandbox, attempt_dir, phases, run_log)
+        outcome = _in_sandbox(item, settings, pipeline, sandbox, attempt_dir, phases, run_log)
     finally:
-        if settings.spare_sandboxes:
-            spares.settle(spec.timeouts.start)
-        if settings.background_removal:
-            removal.remove_later(sandbox)
-        else:
-            with _phase(phases, "cleanup"):
-                try:
-                    sandbox.remove()
-                except SandboxError as exc:  # the janitor reaps it later; the verdict stands
-                    log.warning("sandbox removal failed", item=item.key, error=str(exc))
+        cleanup: dict[str, float] = {}
+        with _phase(cleanup, "cleanup"):
+            removed_here = pipeline.finish(sandbox, timeout=spec.timeouts.start)
+        if removed_here:
+            phases.update(cleanup)
         (attempt_dir / FILES.run_log).write_text("\n".join(run_log) + "\n", encoding="utf-8")
     outcome.image, outcome.image_digest, outcome.phases = image.tag, image.digest, phases
     return outcome
@@ -125,6 +117,7 @@ def run_attempt(item: WorkItem, settings: EvalSettings, attempt_dir: Path, n: in
 def _in_sandbox(
     item: WorkItem,
     settings: EvalSettings,
+    pipeline: SandboxPipeline,
     sandbox: Sandbox,
     attempt_dir: Path,
     phases: dict[str, float],
@@ -137,6 +130,7 @@ def _in_sandbox(
     if isinstance(prepared, AttemptOutcome):
         return prepared
     with _phase(phases, "test"):
+        pipeline.tests_started()
         outcome = _run_tests(item, settings, sandbox, script, attempt_dir)
     outcome.patch_applied, outcome.patch_method = True, prepared.method
     outcome.flags = prepared.flags + outcome.flags
@@ -242,10 +236,6 @@ def _run_tests(
 ) -> AttemptOutcome:
     spec, inst = item.spec, item.instance
     limit = settings.test_timeout_s or spec.timeouts.test
-    if settings.spare_sandboxes:
-        spares.tests_started()
-    if settings.background_removal:
-        removal.tests_started()
     res = sandbox.exec(["bash", "-c", script.text], timeout=limit, workdir=spec.workdir)
     exit_code = None if res.timed_out else res.returncode
     report = _read_report(sandbox, script.report) if script.report and exit_code is not None else None

@@ -24,7 +24,6 @@ import docker
 import requests
 import structlog
 from docker.errors import APIError, DockerException, NotFound
-from docker.models.containers import _create_container_args
 from docker.types import Ulimit
 
 from workers.errors import SandboxError
@@ -51,36 +50,43 @@ def call(phase: str, timeout: float, fn: Callable[[], T]) -> T:
         raise SandboxError(f"{phase}: {one_line(exc)}") from exc
 
 
-def container_options(config: SandboxConfig, name: str, *, nofile: int | None = NOFILE) -> dict[str, Any]:
-    """Keyword arguments of ``containers.create`` for one sandbox (``nofile`` None: the engine's)."""
+def create_arguments(
+    api: Any, config: SandboxConfig, name: str, *, nofile: int | None = NOFILE, quota: bool = False
+) -> dict[str, Any]:
+    """Keyword arguments of the low-level ``APIClient.create_container`` for one sandbox (``nofile``
+    None: the engine's open-files limit; ``quota``: ``limits.disk_mb`` as a storage quota). The public
+    low-level call: ``containers.create`` would inspect the new container too, one API call more."""
     limits = config.limits
     memory = f"{limits.memory_mb}m"
     fsize = limits.disk_mb * 1024 * 1024
-    options: dict[str, Any] = {
+    ulimits = [Ulimit(name="fsize", soft=fsize, hard=fsize)]
+    if nofile is not None:
+        ulimits.append(Ulimit(name="nofile", soft=nofile, hard=nofile))
+    host_config = api.create_host_config(
+        init=config.init,
+        mem_limit=memory,
+        memswap_limit=memory,
+        nano_cpus=int(limits.cpus * 1e9),
+        pids_limit=limits.pids,
+        cap_drop=["ALL"],
+        cap_add=list(CAPABILITIES),
+        security_opt=["no-new-privileges"],
+        ulimits=ulimits,
+        read_only=False,
+        network_mode=None if config.network else "none",
+        storage_opt={"size": f"{limits.disk_mb}M"} if quota else None,
+    )
+    return {
         "image": config.image,
         "name": name,
         "entrypoint": ["sleep", "infinity"],
-        "init": config.init,
         "detach": True,
         "labels": {**config.labels, **labels.owner_labels()},
         "environment": dict(config.env),
-        "mem_limit": memory,
-        "memswap_limit": memory,
-        "nano_cpus": int(limits.cpus * 1e9),
-        "pids_limit": limits.pids,
-        "cap_drop": ["ALL"],
-        "cap_add": list(CAPABILITIES),
-        "security_opt": ["no-new-privileges"],
-        "ulimits": [Ulimit(name="fsize", soft=fsize, hard=fsize)],
-        "read_only": False,
+        "working_dir": config.workdir or None,
+        "network_disabled": False,
+        "host_config": host_config,
     }
-    if nofile is not None:
-        options["ulimits"].append(Ulimit(name="nofile", soft=nofile, hard=nofile))
-    if not config.network:
-        options["network_mode"] = "none"
-    if config.workdir:
-        options["working_dir"] = config.workdir
-    return options
 
 
 class DockerBackend:
@@ -146,15 +152,11 @@ class DockerBackend:
         started = time.monotonic()
         name = f"evalfleet-{uuid.uuid4().hex[:16]}"
         api = self.client.api
-        options = container_options(config, name, nofile=nofile)
-        if quota:
-            options["storage_opt"] = {"size": f"{config.limits.disk_mb}M"}
+        arguments = create_arguments(api, config, name, nofile=nofile, quota=quota)
         abandoned = threading.Event()
 
         def create() -> str:
-            # containers.create would inspect the new container too: one API call less per sandbox
-            args = _create_container_args({**options, "command": None, "version": api._version})
-            container_id: str = api.create_container(**args)["Id"]
+            container_id: str = api.create_container(**arguments)["Id"]
             if abandoned.is_set():  # the caller gave up waiting: do not leave the container behind
                 api.remove_container(container_id, force=True, v=True)
             return container_id
