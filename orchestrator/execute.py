@@ -7,6 +7,7 @@ import json
 import platform
 import signal
 import time
+from collections import Counter
 from pathlib import Path
 from types import FrameType
 
@@ -112,6 +113,7 @@ def execute_sweep(config: SweepConfig, plan: Plan, *, resume: bool) -> None:
 
 
 def _run(config: SweepConfig, plan: Plan, todo: Plan, done: int) -> None:
+    from orchestrator import rollouts
     from orchestrator.scheduler import init_ray, reap_cluster, run_items
 
     slots = init_ray(
@@ -126,6 +128,8 @@ def _run(config: SweepConfig, plan: Plan, todo: Plan, done: int) -> None:
     settings = eval_settings(config)
     _install_sigterm()
     reap_leftovers(plan.sweep_id, config.execution.backend, everything=False)
+    ledger = rollouts.prepare(config, todo, store_for(config))  # rollout items: endpoints checked, budget
+    not_run: Counter[str] = Counter()
     try:
         with SweepProgress(len(plan.items), done=done, console=console) as progress:
             for summary in run_items(
@@ -136,7 +140,13 @@ def _run(config: SweepConfig, plan: Plan, todo: Plan, done: int) -> None:
                 window_factor=config.execution.max_in_flight_factor,
                 batch_size=config.execution.batch_size,
             ):
+                if summary.not_run:  # e.g. the budget is spent: not an error, nothing committed
+                    not_run[summary.not_run] += 1
+                    continue
                 progress.advance(summary.verdict)
+        for reason, count in sorted(not_run.items()):
+            console.print(f"{count} items not run: {reason} (a re-run continues: raise the budget first)")
+        rollouts.report_budget(ledger, console)
     except KeyboardInterrupt:
         console.print("interrupted: cancelling tasks and removing this sweep's sandboxes")
         time.sleep(1.0)  # let cancelled workers exit before reaping what they started

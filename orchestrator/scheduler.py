@@ -69,6 +69,7 @@ class Summary:
     committed: bool
     attempts: int
     node_id: str | None = None  # the Ray node that evaluated it (image locality)
+    not_run: str | None = None  # why the item was not run (rollouts: "budget"); nothing was committed
 
 
 _STORES: dict[str, Any] = {}
@@ -94,6 +95,12 @@ def evaluate_and_commit(
     ``evaluator`` names another function with ``workers.evaluate.evaluate``'s signature (benchmarks use a
     no-op one to measure the control plane alone).
     """
+    if (
+        item.rollout is not None
+    ):  # issue 13: a rollout item generates its patch first (orchestrator/rollouts.py)
+        from orchestrator.rollouts import rollout_and_commit
+
+        return rollout_and_commit(item, settings, store_cfg, evaluator)
     from orchestrator.commit import commit_result, mark_attempt_started, prior_attempts, upload_attempts
     from orchestrator.store import SweepPaths
     from workers.errors import InfraError

@@ -1,0 +1,165 @@
+"""Rollout items: generate the patch (committed once), then evaluate it like any candidate.
+
+The task body of a rollout item. A committed rollout is never generated again: a re-run (or a Ray
+re-run of a task) finds ``rollout/record.json`` and goes on to the evaluation, which runs in a fresh
+sandbox from the clean image. An item the budget cannot start is reported "not run: budget", commits
+nothing, and a re-run with a larger budget picks it up.
+
+Store layout, under ``items/{key}/rollout/``: ``{rid}/patch.diff`` and ``{rid}/trajectory.json`` (one
+directory per generation, so racing tasks never overwrite each other), ``usage-{rid}.json`` (tokens and
+cost of every generation, committed or not: the ledger's starting point on a re-run), ``record.json``
+(the commit record: written last, once, naming the generation that won).
+"""
+
+from __future__ import annotations
+
+import json
+import shutil
+import tempfile
+import uuid
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+import structlog
+
+from orchestrator.budget import USAGE_PREFIX, find_ledger
+from orchestrator.config import StoreConfig, SweepConfig
+from orchestrator.store import ResultStore, SweepPaths
+from workers.errors import UserInputError
+from workers.evaluate import EvalSettings
+from workers.models import WorkItem
+from workers.rollout.run import Rollout, generate
+
+if TYPE_CHECKING:
+    from rich.console import Console
+
+    from orchestrator.plan import Plan
+    from orchestrator.scheduler import Summary
+
+log = structlog.get_logger(__name__)
+GRADER = "workers.rollout.grade:evaluate"
+
+
+def rollout_dir(sweep_id: str, key: str) -> str:
+    return f"{SweepPaths(sweep_id).item(key)}/rollout"
+
+
+def record_key(sweep_id: str, key: str) -> str:
+    return f"{rollout_dir(sweep_id, key)}/record.json"
+
+
+def rollout_and_commit(
+    item: WorkItem, settings: EvalSettings, store_cfg: StoreConfig, evaluator: str | None = None
+) -> Summary:
+    """Generate (unless committed), commit the rollout once, then evaluate and commit the result."""
+    from orchestrator.scheduler import _store_for, evaluate_and_commit
+
+    store = _store_for(store_cfg)
+    record = store.get(record_key(item.sweep_id, item.key))
+    if record is None and not store.exists(SweepPaths(item.sweep_id).result(item.key)):
+        made = _generate_and_commit(item, settings, store)
+        if not isinstance(made, bytes):
+            return made
+        record = made
+    rollout = Rollout.model_validate(
+        json.loads(record or b"{}").get("rollout", {"patch": "", "exit_status": "agent_error"})
+    )
+    cand = item.candidate
+    graded = item.model_copy(
+        update={
+            "rollout": None,
+            "candidate": cand.model_copy(
+                update={"patch": rollout.patch, "metadata": {**cand.metadata, **rollout.metadata()}}
+            ),
+        }
+    )
+    return evaluate_and_commit(graded, settings, store_cfg, evaluator or GRADER)
+
+
+def _generate_and_commit(item: WorkItem, settings: EvalSettings, store: ResultStore) -> bytes | Summary:
+    rid = uuid.uuid4().hex[:16]
+    base = rollout_dir(item.sweep_id, item.key)
+    outdir = Path(tempfile.mkdtemp(prefix=f"evalfleet-rollout-{item.key[:12]}-"))
+    try:
+        rollout, trajectory = generate(
+            item, settings.images, settings.backend, outdir, find_ledger(item.sweep_id)
+        )
+    except UserInputError as exc:  # a wrong endpoint or key: the same for every item, no retry helps
+        return _not_committed(item, "error", exc.one_line(), not_run=None)
+    finally:
+        shutil.rmtree(outdir, ignore_errors=True)
+    usage = {"rid": rid, "tokens": rollout.tokens, "cost_usd": rollout.cost_usd, "steps": rollout.steps}
+    store.put(f"{base}/{USAGE_PREFIX}{rid}.json", json.dumps(usage).encode("utf-8"))
+    if rollout.exit_status == "budget":  # not committed: a re-run with a larger budget generates it
+        return _not_committed(item, "error", "not run: budget", not_run="budget")
+    store.put(f"{base}/{rid}/trajectory.json", trajectory.model_dump_json(indent=1).encode("utf-8"))
+    store.put(f"{base}/{rid}/patch.diff", rollout.patch.encode("utf-8"))
+    record = json.dumps(
+        {
+            "rid": rid,
+            "trajectory": f"{base}/{rid}/trajectory.json",
+            "rollout": rollout.model_dump(mode="json"),
+        },
+        indent=1,
+    ).encode("utf-8")
+    if store.put_if_absent(record_key(item.sweep_id, item.key), record):
+        return record
+    log.warning("rollout committed by another task: using that one", item=item.key)
+    return store.get(record_key(item.sweep_id, item.key)) or record
+
+
+def _not_committed(item: WorkItem, verdict: str, reason: str, *, not_run: str | None) -> Summary:
+    from orchestrator.scheduler import Summary, _node_id
+
+    return Summary(
+        key=item.key,
+        instance_id=item.instance.instance_id,
+        run=item.candidate.run,
+        verdict="error",
+        reason=reason,
+        committed=False,
+        attempts=0,
+        node_id=_node_id(),
+        not_run=not_run,
+    )
+
+
+def prepare(config: SweepConfig, plan: Plan, store: ResultStore) -> Any:
+    """Before a sweep with rollout items: check every endpoint (one line when it or its key is wrong) and
+    start the budget ledger. Returns the ledger's handle (keep it for the sweep's duration)."""
+    import os
+
+    from orchestrator.budget import start_ledger
+    from workers.rollout.client import check_endpoint
+
+    specs = {it.rollout.endpoint for it in plan.items if it.rollout is not None}
+    if not specs:
+        return None
+    for endpoint in sorted(specs, key=lambda e: (e.base_url, e.model)):
+        key = os.environ.get(endpoint.api_key_env) if endpoint.api_key_env else None
+        if endpoint.api_key_env and not key:
+            raise UserInputError(
+                f"environment variable {endpoint.api_key_env} (the key of {endpoint.base_url}) is not set",
+                field="generate.endpoint.api_key_env",
+                fix=f"export {endpoint.api_key_env}=... on the driver and every Ray node",
+            )
+        check_endpoint(endpoint, key)
+    return start_ledger(plan.sweep_id, config.budget.usd, config.budget.tokens, store)
+
+
+def report_budget(ledger: Any, console: Console) -> None:
+    """One line on what the sweep's model calls spent (when it made rollouts)."""
+    if ledger is None:
+        return
+    import ray
+
+    state: dict[str, Any] = ray.get(ledger.state.remote())
+    budget = [
+        f"{state['budget_usd']:g} USD" if state["budget_usd"] else "",
+        f"{state['budget_tokens']} tokens" if state["budget_tokens"] else "",
+    ]
+    limit = " and ".join(b for b in budget if b) or "no budget"
+    console.print(
+        f"model calls: {state['calls']} this run; spent {state['spent_usd']:.4f} USD, "
+        f"{state['spent_tokens']} tokens in all ({limit})"
+    )
