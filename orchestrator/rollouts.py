@@ -77,6 +77,8 @@ def rollout_and_commit(
 
 
 def _generate_and_commit(item: WorkItem, settings: EvalSettings, store: ResultStore) -> bytes | Summary:
+    from orchestrator.scheduler import _node_id
+
     rid = uuid.uuid4().hex[:16]
     base = rollout_dir(item.sweep_id, item.key)
     outdir = Path(tempfile.mkdtemp(prefix=f"evalfleet-rollout-{item.key[:12]}-"))
@@ -97,6 +99,7 @@ def _generate_and_commit(item: WorkItem, settings: EvalSettings, store: ResultSt
     record = json.dumps(
         {
             "rid": rid,
+            "node": _node_id(),
             "trajectory": f"{base}/{rid}/trajectory.json",
             "rollout": rollout.model_dump(mode="json"),
         },
