@@ -41,6 +41,7 @@ class BudgetBook:
         self.in_flight: Counter[str] = Counter()
         self.calls = 0
         self.refused = 0
+        self.exhausted_at: float | None = None  # once a call does not fit, the budget is spent for good
 
     def _expire(self) -> None:
         now = time.monotonic()
@@ -62,7 +63,9 @@ class BudgetBook:
 
     def reserve(self, endpoint: str, concurrency: int, usd: float, tokens: int) -> Grant:
         self._expire()
-        if not self._fits(usd, tokens, with_held=False):
+        if self.exhausted_at is None and not self._fits(usd, tokens, with_held=False):
+            self.exhausted_at = time.time()  # smaller calls may still fit, but none starts a rollout it
+        if self.exhausted_at is not None:  # cannot finish: no call after the budget is spent
             self.refused += 1
             return Grant("spent")
         if not self._fits(usd, tokens, with_held=True) or self.in_flight[endpoint] >= concurrency:
@@ -87,6 +90,7 @@ class BudgetBook:
             "calls": self.calls,
             "refused": self.refused,
             "in_flight": sum(self.in_flight.values()),
+            "exhausted_at": self.exhausted_at,
         }
 
 

@@ -85,7 +85,8 @@ def test_ledger_never_grants_past_the_budget_and_waits_for_slots() -> None:
     assert book.reserve("e", 2, 0.0, 20).status == "wait"  # 30 spent + 60 held + 20 > 100
     assert book.reserve("e", 2, 0.0, 80).status == "spent"  # 30 + 80 > 100 whatever settles
     book.settle(b.reservation, 0.0, 60)
-    assert book.reserve("e", 2, 0.0, 20).status == "spent"
+    assert book.reserve("e", 2, 0.0, 5).status == "spent"  # spent for good: no call after that
+    assert book.state()["exhausted_at"] is not None
     assert book.state()["spent_tokens"] == 90 and book.state()["calls"] == 2
     slots = BudgetBook(usd=None, tokens=None)
     first = slots.reserve("e", 1, 0.0, 1)
