@@ -61,16 +61,14 @@ def rollout_and_commit(
         if not isinstance(made, bytes):
             return made
         record = made
-    rollout = Rollout.model_validate(
-        json.loads(record or b"{}").get("rollout", {"patch": "", "exit_status": "agent_error"})
-    )
+    committed = json.loads(record or b"{}")  # empty when the result is committed already (returned as is)
+    rollout = Rollout.model_validate(committed.get("rollout") or {"patch": "", "exit_status": "agent_error"})
     cand = item.candidate
+    meta = {**cand.metadata, **rollout.metadata(), "trajectory": committed.get("trajectory")}
     graded = item.model_copy(
         update={
             "rollout": None,
-            "candidate": cand.model_copy(
-                update={"patch": rollout.patch, "metadata": {**cand.metadata, **rollout.metadata()}}
-            ),
+            "candidate": cand.model_copy(update={"patch": rollout.patch, "metadata": meta}),
         }
     )
     return evaluate_and_commit(graded, settings, store_cfg, evaluator or GRADER)

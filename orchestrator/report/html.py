@@ -6,6 +6,7 @@ from html import escape
 from typing import Any
 
 from orchestrator.report import figures, tables
+from orchestrator.report.rollouts import trajectories_table
 from workers.models import Result
 
 CSP = "default-src 'none'; style-src 'unsafe-inline'; script-src 'unsafe-inline'; img-src data:"
@@ -137,6 +138,11 @@ def render_html(report: dict[str, Any], results: list[Result], prim: list[Result
             figures.heatmap_figure(results, prim),
         ),
         _section("durations", "Durations", figures.durations_figure(results), tables.durations_table(report)),
+        _section(  # rollouts (issue 13): every generated patch's trajectory, one click away
+            "trajectories",
+            "Trajectories",
+            trajectories_table(results) or _note("No run of this sweep generated its patches."),
+        ),
         _section(
             "integrity",
             "Integrity",

@@ -61,6 +61,8 @@ def runs_table(report: dict[str, Any]) -> str:
         "tokens",
         "cost (USD)",
         "USD / resolved",
+        "steps / instance",
+        "agent s / instance",
     ]
     rows = []
     for run, e in report["runs"].items():
@@ -84,6 +86,8 @@ def runs_table(report: dict[str, Any]) -> str:
                 num(use.get("tokens", {}).get("total")),
                 num(use.get("cost_usd", {}).get("total"), "{:.4f}"),
                 num(use.get("cost_usd", {}).get("per_resolved"), "{:.4f}"),
+                num(use.get("steps", {}).get("per_instance"), "{:.1f}"),
+                num(use.get("rollout_wall_s", {}).get("per_instance"), "{:.1f}"),
             ]
         )
     return table("table-runs", headers, rows)
@@ -103,6 +107,7 @@ def comparisons_table(report: dict[str, Any]) -> str:
         "McNemar p",
         "discordance",
         "MDD (paired)",
+        "differs in",
     ]
     rows = [
         [
@@ -118,6 +123,7 @@ def comparisons_table(report: dict[str, Any]) -> str:
             num(c["p_value"], "{:.4g}"),
             (pct(c["discordance"]), c["discordance"]),
             points(c["mdd_paired"]),
+            (", ".join(c.get("differs_in", [])) + (" (ablation)" if c.get("ablation") else ""), None),
         ]
         for c in report.get("comparisons", [])
     ]

@@ -105,3 +105,36 @@ def test_test_files_and_conftest_are_left_out_of_the_patch() -> None:
     kept, excluded = without_tests(diff)
     assert [p for p, _ in split_diff(kept)] == ["calc/ops.py"]
     assert excluded == ["tests/test_ops.py", "conftest.py", "calc/__pycache__/ops.cpython-311.pyc"]
+
+
+def test_ablation_pairs_and_trajectory_links() -> None:
+    from orchestrator.report.rollouts import differs_in, trajectories_table
+    from workers.models import Result
+
+    runs = {
+        "a": {"labels": {"model": "m1", "scaffold": "mini-swe-agent"}},
+        "b": {"labels": {"model": "m1", "scaffold": "command"}},
+        "c": {"labels": {"model": "m2", "scaffold": "command"}},
+        "d": {"labels": {"model": "m2", "scaffold": "command"}},
+    }
+    pairs = differs_in([{"a": x, "b": y} for x, y in (("a", "b"), ("a", "c"), ("b", "c"), ("c", "d"))], runs)
+    assert [(p["differs_in"], p["ablation"]) for p in pairs] == [
+        (["scaffold"], True),
+        (["model", "scaffold"], False),
+        (["model"], True),
+        (["other"], True),  # same labels: sampling or seed differ
+    ]
+    result = Result(
+        key="k1",
+        sweep_id="s",
+        instance_id="demo__calc-1",
+        run="a",
+        repeat=0,
+        seed=1,
+        verdict="resolved",
+        flags=["rollout: reads git history: step 1: git log --all"],
+        candidate_metadata={"trajectory": "sweeps/s/items/k1/rollout/r1/trajectory.json", "steps": 4},
+    )
+    html = trajectories_table([result, result.model_copy(update={"candidate_metadata": {}})]) or ""
+    assert html.count("<tr>") == 2  # the header and the one rollout result
+    assert 'href="../items/k1/rollout/r1/trajectory.json"' in html and "reads git history" in html

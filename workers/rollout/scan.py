@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import re
 
+from workers.integrity.flags import rollout
 from workers.integrity.paths import InfraKind, classify
 from workers.rollout.trajectory import Action
 
@@ -34,9 +35,9 @@ def scan_actions(actions: list[Action]) -> list[str]:
     flags = []
     for a in actions:
         if HISTORY.search(a.command):
-            flags.append(f"rollout read git history (step {a.step}): {_short(a.command)}")
+            flags.append(rollout("reads git history", f"step {a.step}: {_short(a.command)}"))
         if GRADER.search(a.command):
-            flags.append(f"rollout probed the grader (step {a.step}): {_short(a.command)}")
+            flags.append(rollout("probes the grader", f"step {a.step}: {_short(a.command)}"))
     return flags
 
 
@@ -46,7 +47,7 @@ def scan_changes(paths: list[str]) -> list[str]:
     for path in paths:
         kind = classify(path)
         if kind in TEST_KINDS:
-            flags.append(f"rollout edited {kind} {path}")
+            flags.append(rollout("edits test infrastructure", f"{kind} {path}"))
     return flags
 
 
