@@ -116,6 +116,7 @@ def _run(config: SweepConfig, plan: Plan, todo: Plan, done: int) -> None:
     from orchestrator import rollouts
     from orchestrator.scheduler import init_ray, reap_cluster, run_items
 
+    rollouts.check_endpoints(todo)  # rollout items: a wrong endpoint or key is one line, before Ray
     slots = init_ray(
         config.ray.address, sandbox_slots=config.execution.sandbox_slots, num_cpus=config.ray.num_cpus
     )
@@ -128,7 +129,7 @@ def _run(config: SweepConfig, plan: Plan, todo: Plan, done: int) -> None:
     settings = eval_settings(config)
     _install_sigterm()
     reap_leftovers(plan.sweep_id, config.execution.backend, everything=False)
-    ledger = rollouts.prepare(config, todo, store_for(config))  # rollout items: endpoints checked, budget
+    ledger = rollouts.start_budget(config, todo, store_for(config))  # the budget of rollout items
     not_run: Counter[str] = Counter()
     try:
         with SweepProgress(len(plan.items), done=done, console=console) as progress:

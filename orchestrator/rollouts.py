@@ -125,18 +125,18 @@ def _not_committed(item: WorkItem, verdict: str, reason: str, *, not_run: str | 
     )
 
 
-def prepare(config: SweepConfig, plan: Plan, store: ResultStore) -> Any:
-    """Before a sweep with rollout items: check every endpoint (one line when it or its key is wrong) and
-    start the budget ledger. Returns the ledger's handle (keep it for the sweep's duration)."""
+def check_endpoints(plan: Plan) -> None:
+    """Before a sweep with rollout items (and before Ray starts): every endpoint answers, takes its key
+    and serves its model, and every scaffold imports; otherwise one line naming the field and the fix."""
     import os
 
-    from orchestrator.budget import start_ledger
     from workers.rollout.client import check_endpoint
+    from workers.rollout.contract import load_scaffold
 
-    specs = {it.rollout.endpoint for it in plan.items if it.rollout is not None}
-    if not specs:
-        return None
-    for endpoint in sorted(specs, key=lambda e: (e.base_url, e.model)):
+    specs = {it.rollout for it in plan.items if it.rollout is not None}
+    for name in sorted({s.scaffold.name for s in specs}):
+        load_scaffold(name)
+    for endpoint in sorted({s.endpoint for s in specs}, key=lambda e: (e.base_url, e.model)):
         key = os.environ.get(endpoint.api_key_env) if endpoint.api_key_env else None
         if endpoint.api_key_env and not key:
             raise UserInputError(
@@ -145,6 +145,14 @@ def prepare(config: SweepConfig, plan: Plan, store: ResultStore) -> Any:
                 fix=f"export {endpoint.api_key_env}=... on the driver and every Ray node",
             )
         check_endpoint(endpoint, key)
+
+
+def start_budget(config: SweepConfig, plan: Plan, store: ResultStore) -> Any:
+    """The sweep's budget ledger when it has rollout items (keep the handle while the sweep runs)."""
+    from orchestrator.budget import start_ledger
+
+    if not any(it.rollout is not None for it in plan.items):
+        return None
     return start_ledger(plan.sweep_id, config.budget.usd, config.budget.tokens, store)
 
 
@@ -164,3 +172,27 @@ def report_budget(ledger: Any, console: Console) -> None:
         f"model calls: {state['calls']} this run; spent {state['spent_usd']:.4f} USD, "
         f"{state['spent_tokens']} tokens in all ({limit})"
     )
+
+
+def worst_case(plan: Plan) -> list[dict[str, Any]]:
+    """Per generate run: its rollouts and their worst-case tokens and cost from the per-instance limits
+    (None when no limit bounds them), and the completion tokens at most (steps x max_tokens)."""
+    runs: dict[str, dict[str, Any]] = {}
+    for it in plan.items:
+        spec = it.rollout
+        if spec is None:
+            continue
+        limits, price = spec.limits, spec.price
+        tokens = limits.tokens
+        usd = limits.cost_usd
+        if usd is None and tokens is not None and price is not None:
+            usd = tokens * max(price.input, price.output) / 1_000_000
+        entry = runs.setdefault(
+            it.candidate.run,
+            {"run": it.candidate.run, "rollouts": 0, "tokens": 0, "usd": 0.0, "completion": 0},
+        )
+        entry["rollouts"] += 1
+        entry["completion"] += limits.steps * spec.sampling.max_tokens
+        entry["tokens"] = None if tokens is None or entry["tokens"] is None else entry["tokens"] + tokens
+        entry["usd"] = None if usd is None or entry["usd"] is None else entry["usd"] + usd
+    return list(runs.values())

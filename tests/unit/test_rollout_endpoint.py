@@ -4,8 +4,12 @@ model or address; the seed sent; what the server says about itself recorded."""
 
 from __future__ import annotations
 
+import os
+import subprocess
+import sys
 import time
 from collections.abc import Iterator
+from pathlib import Path
 
 import pytest
 from support.llmserver import MODEL, Fault, Script, ScriptedLLM
@@ -113,3 +117,25 @@ def test_no_call_when_the_budget_refuses_and_limits_stop(llm: ScriptedLLM) -> No
     with pytest.raises(LimitReached, match="token limit 10"):
         gate.complete(TASK)
     assert llm.count(status=None) == 1
+
+
+def test_cli_wrong_key_is_one_line_and_exit_2(llm: ScriptedLLM, tmp_path: Path) -> None:
+    root = Path(__file__).resolve().parents[2]
+    args = [
+        str(Path(sys.executable).with_name("evalfleet")),
+        "run",
+        str(root / "configs" / "demo-generate.yaml"),
+    ]
+    for o in (
+        f"runs.0.generate.endpoint.base_url={llm.base_url}",
+        "runs.0.generate.endpoint.api_key_env=EVALFLEET_TEST_KEY",
+        f"store.url=file://{tmp_path}/store",
+    ):
+        args += ["--set", o]
+    env = {**os.environ, "EVALFLEET_TEST_KEY": "sk-wrong"}
+    done = subprocess.run(args, cwd=root, env=env, capture_output=True, text=True, timeout=120, check=False)
+    assert done.returncode == 2, done.stderr[-2000:]
+    errors = [ln for ln in done.stderr.splitlines() if ln.startswith("evalfleet: error:")]
+    assert len(errors) == 1 and "Traceback" not in done.stderr
+    assert "HTTP 401" in errors[0] and "check the key in $EVALFLEET_TEST_KEY" in errors[0]
+    assert llm.count(status=None) == 0  # checked with GET /models: no chat call made
