@@ -6,6 +6,7 @@ generates again, endpoint faults are retried without counting steps, reward-hack
 from __future__ import annotations
 
 import json
+import sys
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -112,3 +113,33 @@ def test_generate_then_evaluate_each_once(
     assert llm.count(status=None) == calls
     assert {i: s.verdict for i, s in again.items()} == {i: s.verdict for i, s in summaries.items()}
     assert again["demo__calc-3"].committed and not again["demo__calc-1"].committed
+
+
+def test_command_scaffold_acts_through_the_exec_helper_and_the_local_endpoint(
+    llm: ScriptedLLM, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    ensure_bundles()
+    monkeypatch.chdir(ROOT)
+    agent = [sys.executable, str(ROOT / "tests" / "support" / "command_agent.py")]
+    config = load_config(
+        CONFIG,
+        [
+            f"runs.0.generate.endpoint.base_url={llm.base_url}",
+            f"runs.0.generate.scaffold={json.dumps({'name': 'command', 'command': agent})}",
+            "dataset.instances=[demo__calc-1]",
+            f"store.url=file://{tmp_path}/store",
+        ],
+    )
+    (item,) = plan_sweep(config).items
+    settings = eval_settings(config).model_copy(
+        update={"spare_sandboxes": False, "background_removal": False}
+    )
+    summary = evaluate_and_commit(item, settings, config.store)
+    assert summary.verdict == "resolved"
+    assert llm.count("demo__calc-1") == 4  # ls, write + apply the fix, git status, submit
+    store = open_store(config.store.url)
+    record = json.loads(store.get(record_key(item.sweep_id, item.key)) or b"")
+    trajectory = json.loads(store.get(record["trajectory"]) or b"")
+    assert trajectory["scaffold"] == "command" and trajectory["exit_status"] == "submitted"
+    assert [a["command"].split()[0] for a in trajectory["actions"]] == ["ls", "cat", "git", "echo"]
+    assert trajectory["totals"]["steps"] == 4 and trajectory["totals"]["tokens"] > 0
