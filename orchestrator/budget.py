@@ -107,9 +107,8 @@ class RayLedger:
         return grant
 
     def settle(self, reservation: str, usd: float, tokens: int) -> None:
-        import ray
-
-        ray.get(self.actor.settle.remote(reservation, usd, tokens))
+        # not awaited: an actor runs one caller's calls in order, so this worker's next reserve sees it
+        self.actor.settle.remote(reservation, usd, tokens)
 
 
 def ledger_name(sweep_id: str) -> str:
