@@ -45,8 +45,7 @@ def _one(item: Any, images: Any, ledger_sweep: str | None) -> dict[str, float]:
     from workers.rollout.run import generate
 
     ledger = find_ledger(ledger_sweep) if ledger_sweep else None
-    with tempfile.TemporaryDirectory() as tmp:
-        _, trajectory = generate(item, images, "docker", Path(tmp), ledger)
+    _, trajectory = generate(item, images, "docker", ledger)
     t = trajectory.totals
     return {
         "steps": t.steps,

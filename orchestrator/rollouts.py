@@ -14,10 +14,7 @@ cost of every generation, committed or not: the ledger's starting point on a re-
 from __future__ import annotations
 
 import json
-import shutil
-import tempfile
 import uuid
-from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 import structlog
@@ -79,19 +76,14 @@ def _generate_and_commit(item: WorkItem, settings: EvalSettings, store: ResultSt
 
     rid = uuid.uuid4().hex[:16]
     base = rollout_dir(item.sweep_id, item.key)
-    outdir = Path(tempfile.mkdtemp(prefix=f"evalfleet-rollout-{item.key[:12]}-"))
     try:
-        rollout, trajectory = generate(
-            item, settings.images, settings.backend, outdir, find_ledger(item.sweep_id)
-        )
+        rollout, trajectory = generate(item, settings.images, settings.backend, find_ledger(item.sweep_id))
     except UserInputError as exc:  # a wrong endpoint or key: the same for every item, no retry helps
-        return _not_committed(item, "error", exc.one_line(), not_run=None)
-    finally:
-        shutil.rmtree(outdir, ignore_errors=True)
+        return _not_committed(item, exc.one_line(), not_run=None)
     usage = {"rid": rid, "tokens": rollout.tokens, "cost_usd": rollout.cost_usd, "steps": rollout.steps}
     store.put(f"{base}/{USAGE_PREFIX}{rid}.json", json.dumps(usage).encode("utf-8"))
     if rollout.exit_status == "budget":  # not committed: a re-run with a larger budget generates it
-        return _not_committed(item, "error", "not run: budget", not_run="budget")
+        return _not_committed(item, "not run: budget", not_run="budget")
     store.put(f"{base}/{rid}/trajectory.json", trajectory.model_dump_json(indent=1).encode("utf-8"))
     store.put(f"{base}/{rid}/patch.diff", rollout.patch.encode("utf-8"))
     record = json.dumps(
@@ -109,7 +101,7 @@ def _generate_and_commit(item: WorkItem, settings: EvalSettings, store: ResultSt
     return store.get(record_key(item.sweep_id, item.key)) or record
 
 
-def _not_committed(item: WorkItem, verdict: str, reason: str, *, not_run: str | None) -> Summary:
+def _not_committed(item: WorkItem, reason: str, *, not_run: str | None) -> Summary:
     from orchestrator.scheduler import Summary, _node_id
 
     return Summary(

@@ -4,8 +4,6 @@ the tree. The evaluation of that patch happens later, in a fresh sandbox from th
 from __future__ import annotations
 
 import os
-import time
-from pathlib import Path
 
 import structlog
 from pydantic import BaseModel, Field
@@ -15,13 +13,13 @@ from workers.images.options import ImageOptions
 from workers.integrity.diff import touched_paths
 from workers.models import WorkItem
 from workers.rollout.client import ChatClient
-from workers.rollout.contract import RolloutTask, load_scaffold
+from workers.rollout.contract import RolloutTask, Scaffold, ScaffoldExit, load_scaffold
 from workers.rollout.gate import GatedModel, Ledger, Unlimited
 from workers.rollout.scan import scan
 from workers.rollout.spec import ExitStatus
 from workers.rollout.trajectory import Recorder, Trajectory
 from workers.rollout.tree import strip_history, tree_diff, without_tests
-from workers.sandbox.base import SandboxConfig, get_backend
+from workers.sandbox.base import Sandbox, SandboxConfig, get_backend
 from workers.sandbox.labels import item_labels
 
 log = structlog.get_logger(__name__)
@@ -62,8 +60,26 @@ class Rollout(BaseModel):
         }
 
 
+def act(
+    scaffold: Scaffold, task: RolloutTask, sandbox: Sandbox, ledger: Ledger | None
+) -> tuple[ScaffoldExit, Recorder]:
+    """The scaffold acting in a running sandbox, its model calls through the gate (key read here, on the
+    worker). What any task format reuses: SWE-bench reads a patch afterwards, Terminal-Bench runs its
+    verifier in the same sandbox."""
+    spec = task.spec
+    key = os.environ.get(spec.endpoint.api_key_env) if spec.endpoint.api_key_env else None
+    client = ChatClient(spec.endpoint, spec.sampling, api_key=key, seed=task.seed)
+    recorder = Recorder()
+    try:
+        return scaffold.run(
+            task, sandbox, GatedModel(client, spec, ledger or Unlimited(), recorder), recorder
+        ), recorder
+    finally:
+        client.close()
+
+
 def generate(
-    item: WorkItem, images: ImageOptions, backend: str, outdir: Path, ledger: Ledger | None = None
+    item: WorkItem, images: ImageOptions, backend: str, ledger: Ledger | None = None
 ) -> tuple[Rollout, Trajectory]:
     """Run the item's scaffold on its instance; writes nothing to the store (the caller commits)."""
     from workers.images import ensure_instance_image
@@ -79,21 +95,15 @@ def generate(
         workdir=item.spec.workdir,
         labels=item_labels(item.sweep_id, item.key, ROLLOUT_ATTEMPT),
     )
-    key = os.environ.get(spec.endpoint.api_key_env) if spec.endpoint.api_key_env else None
-    client = ChatClient(spec.endpoint, spec.sampling, api_key=key, seed=item.seed)
-    recorder = Recorder()
     task = RolloutTask(item.instance, item.spec.workdir, item.seed, spec, item.candidate.run)
     scaffold = load_scaffold(spec.scaffold.name)
     sandbox = get_backend(backend).create(config, timeout=item.spec.timeouts.start)
     try:
         strip_history(sandbox, task.workdir, item.instance.base_commit)
-        recorder.started = time.monotonic()  # the scaffold's time, without the sandbox's start
-        gate = GatedModel(client, spec, ledger or Unlimited(), recorder)
-        ended = scaffold.run(task, sandbox, gate, recorder)
+        ended, recorder = act(scaffold, task, sandbox, ledger)
         totals = recorder.totals()
         full = tree_diff(sandbox, task.workdir, item.instance.base_commit)
     finally:
-        client.close()
         try:
             sandbox.remove()
         except SandboxError as exc:  # the janitor reaps it later
