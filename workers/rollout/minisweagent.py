@@ -18,11 +18,10 @@ from workers.rollout.client import EndpointError, EndpointUnavailable
 from workers.rollout.contract import RolloutTask, ScaffoldExit
 from workers.rollout.gate import BudgetSpent, GatedModel, LimitReached
 from workers.rollout.spec import ExitStatus
-from workers.rollout.trajectory import Action, Recorder
+from workers.rollout.trajectory import Recorder
 from workers.sandbox.base import Sandbox
 
 SUBMIT = "COMPLETE_TASK_AND_SUBMIT_FINAL_OUTPUT"
-KEPT_OUTPUT = 32 * 1024  # characters of an action's output kept in the trajectory (head and tail)
 EXIT_STATUS: dict[str, ExitStatus] = {
     "Submitted": "submitted",
     "LimitsExceeded": "limits",
@@ -47,13 +46,6 @@ def swebench_config() -> dict[str, Any]:
     path = Path(mswea.package_dir) / "config" / "benchmarks" / "swebench.yaml"
     config: dict[str, Any] = yaml.safe_load(path.read_text(encoding="utf-8"))
     return config
-
-
-def _cut(text: str) -> str:
-    if len(text) <= KEPT_OUTPUT:
-        return text
-    half = KEPT_OUTPUT // 2
-    return f"{text[:half]}\n... [{len(text) - KEPT_OUTPUT} characters cut] ...\n{text[-half:]}"
 
 
 class SandboxEnvironment:
@@ -84,16 +76,7 @@ class SandboxEnvironment:
         if res.sandbox_killed:
             raise SandboxError("the sandbox had to be killed to end an agent action")
         text = res.text
-        self.recorder.actions.append(
-            Action(
-                step=len(self.recorder.calls),
-                command=command,
-                returncode=res.returncode,
-                output=_cut(text),
-                timed_out=res.timed_out,
-                duration_s=round(res.duration_s, 4),
-            )
-        )
+        self.recorder.action(command, res)
         info = f"the command timed out after {limit:g} s and was killed" if res.timed_out else ""
         output = {
             "output": text,

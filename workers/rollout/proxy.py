@@ -20,7 +20,7 @@ from typing import Any
 
 from workers.rollout.client import EndpointError, EndpointUnavailable
 from workers.rollout.gate import BudgetSpent, GatedModel, LimitReached
-from workers.rollout.trajectory import Action, Recorder
+from workers.rollout.trajectory import Recorder
 from workers.sandbox.base import Sandbox
 
 
@@ -83,16 +83,7 @@ class RolloutProxy:
         timeout = min(float(body.get("timeout") or self.step_timeout_s), self.step_timeout_s)
         res = self.sandbox.exec(["bash", "-c", command], timeout=timeout, workdir=self.workdir)
         text = res.text
-        self.recorder.actions.append(
-            Action(
-                step=len(self.recorder.calls),
-                command=command,
-                returncode=res.returncode,
-                output=text[-32768:],
-                timed_out=res.timed_out,
-                duration_s=round(res.duration_s, 4),
-            )
-        )
+        self.recorder.action(command, res)
         return 200, {"output": text, "returncode": res.returncode, "timed_out": res.timed_out}
 
 

@@ -46,6 +46,22 @@ class Rollout(BaseModel):
         """False when the budget refused the very first model call: nothing was generated."""
         return not (self.exit_status == "budget" and self.steps == 0)
 
+    @classmethod
+    def of(cls, patch: str, t: Trajectory, image: str | None) -> Rollout:
+        return cls(
+            patch=patch,
+            exit_status=t.exit_status,
+            exit_message=t.exit_message,
+            steps=t.totals.steps,
+            tokens=t.totals.tokens,
+            cost_usd=t.totals.cost_usd,
+            wall_s=t.totals.wall_s,
+            flags=t.flags,
+            server_models=t.server_models,
+            system_fingerprints=t.system_fingerprints,
+            image=image,
+        )
+
     def metadata(self) -> dict[str, object]:
         """Keys the evaluation's result carries (reports read tokens, cost_usd, steps)."""
         return {
@@ -129,17 +145,4 @@ def generate(
         flags=flags,
         excluded_paths=excluded,
     )
-    rollout = Rollout(
-        patch=patch,
-        exit_status=ended.status,
-        exit_message=ended.message,
-        steps=totals.steps,
-        tokens=totals.tokens,
-        cost_usd=totals.cost_usd,
-        wall_s=totals.wall_s,
-        flags=flags,
-        server_models=models,
-        system_fingerprints=prints,
-        image=image.tag,
-    )
-    return rollout, trajectory
+    return Rollout.of(patch, trajectory, image.tag), trajectory

@@ -9,8 +9,17 @@ from typing import Any
 from pydantic import BaseModel, Field
 
 from workers.rollout.spec import ExitStatus
+from workers.sandbox.base import ExecResult
 
 TRAJECTORY_SCHEMA = 1
+KEPT_OUTPUT = 32 * 1024  # characters of an action's output kept in the trajectory (head and tail)
+
+
+def cut(text: str) -> str:
+    if len(text) <= KEPT_OUTPUT:
+        return text
+    half = KEPT_OUTPUT // 2
+    return f"{text[:half]}\n... [{len(text) - KEPT_OUTPUT} characters cut] ...\n{text[-half:]}"
 
 
 class ModelCall(BaseModel):
@@ -82,6 +91,19 @@ class Recorder:
         self.started = time.monotonic()
         self.calls: list[ModelCall] = []
         self.actions: list[Action] = []
+
+    def action(self, command: str, res: ExecResult) -> None:
+        """Record an action the agent ran in the sandbox (the step is the model call that asked for it)."""
+        self.actions.append(
+            Action(
+                step=len(self.calls),
+                command=command,
+                returncode=res.returncode,
+                output=cut(res.text),
+                timed_out=res.timed_out,
+                duration_s=round(res.duration_s, 4),
+            )
+        )
 
     @property
     def tokens(self) -> int:
