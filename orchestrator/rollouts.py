@@ -160,9 +160,10 @@ def report_budget(ledger: Any, console: Console) -> None:
         f"{state['budget_tokens']} tokens" if state["budget_tokens"] else "",
     ]
     limit = " and ".join(b for b in budget if b) or "no budget"
+    spent = "; budget spent: calls refused from then on" if state["exhausted_at"] is not None else ""
     console.print(
         f"model calls: {state['calls']} this run; spent {state['spent_usd']:.4f} USD, "
-        f"{state['spent_tokens']} tokens in all ({limit})"
+        f"{state['spent_tokens']} tokens in all ({limit}){spent}"
     )
 
 

@@ -4,6 +4,7 @@ no committed rollout again (the server's call count proves it)."""
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -53,6 +54,8 @@ def test_budget_spent_mid_sweep_then_a_larger_budget_continues(llm: ScriptedLLM,
     usage = rollouts.usage_records(store, sid)
     assert sum(u["tokens"] for u in usage) <= 14000  # never past the budget
     assert llm.count(status=None) == sum(u["steps"] for u in usage)  # every call was granted and recorded
+    granted = re.search(r"model calls: (\d+) this run; .*budget spent: calls refused from then on", text)
+    assert granted is not None and int(granted.group(1)) == llm.count(status=None)  # none past the ledger
     assert all(first[i] == EXPECTED[i] for i in first)
 
     llm.phase = 2
