@@ -89,12 +89,16 @@ def _identity(config: SweepConfig) -> dict[str, object]:
     """The config as it decides outcomes: without where results go, how the cluster runs, the budget, or
     where a rollout endpoint is and how it is reached (a re-run with a larger budget is the same sweep)."""
     data = config.model_dump(mode="json", exclude={"store", "ray", "execution", "budget"})
+    if not data["prices"]:
+        del data["prices"]  # fields added for rollouts, at their defaults: the ids of older sweeps stand
     for run in data["runs"]:
-        if run.get("generate"):
+        if run["generate"] is None:
+            del run["generate"]
+        else:
             run["generate"] = {
                 **run["generate"],
                 "endpoint": None,
-                "outcome": run["generate"]["endpoint"]["model"],
+                "outcome": {k: run["generate"]["endpoint"][k] for k in ("model", "send_seed")},
             }
     return data
 
