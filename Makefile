@@ -9,7 +9,7 @@ STAMP := $(VENV)/.installed-$(shell cat pyproject.toml | sha1sum | cut -c1-12)
 DEMO_BUNDLES := demo/build/bundles/.built
 PYTEST_ARGS ?=
 
-.PHONY: demo demo-generate test host-deps test-deps check lint typecheck fmt docker demo-data venv clean bench
+.PHONY: demo demo-generate test host-deps test-deps check lint typecheck fmt docker demo-data venv clean bench soak
 
 venv: $(STAMP)
 
@@ -54,6 +54,16 @@ typecheck: venv
 fmt: venv
 	$(BIN)/ruff format .
 	$(BIN)/ruff check --fix .
+
+# The fault tests, SOAK_RUNS times each (not part of CI: about 2 min a run); tallies in soak-results.txt.
+SOAK_RUNS ?= 20
+SOAK_TESTS ?= tests/integration/test_sweep_ray.py::test_docker_daemon_restarted_mid_sweep \
+	tests/integration/test_sweep_ray.py::test_s3_down_for_20_seconds_mid_sweep \
+	tests/integration/test_sweep_ray.py::test_worker_node_killed_mid_sweep \
+	tests/integration/test_sweep_ray.py::test_driver_killed_then_resumed_equals_uninterrupted_run \
+	tests/integration/test_infra_failures.py
+soak: venv docker test-deps demo-data
+	scripts/soak.sh "$(SOAK_RUNS)" $(SOAK_TESTS)
 
 bench: venv docker host-deps demo-data
 	$(BIN)/python -m bench all

@@ -1,6 +1,6 @@
 """A no-op evaluator: the control plane's share of an evaluation, with no container work.
 
-It has ``workers.evaluate.evaluate``'s signature, so the scheduler runs it in place of the real one
+It has ``workers.evaluate.evaluate_attempt``'s signature, so the scheduler runs it in place of the real one
 (``evaluator="bench.noop:evaluate"``): the attempt marker and the commit record are written as for a
 real item; image, sandbox, patch and test phases are skipped, and so are the attempt's log files.
 ``bench.noop:evaluate_with_logs`` also leaves the five small log files a real attempt leaves, to show
@@ -12,7 +12,6 @@ from __future__ import annotations
 import json
 import socket
 import time
-from collections.abc import Callable
 from pathlib import Path
 
 from workers import HARNESS_VERSION
@@ -21,37 +20,17 @@ from workers.models import Attempt, Result, WorkItem
 from workers.paths import FILES
 
 
-def evaluate(
-    item: WorkItem,
-    settings: EvalSettings,
-    outdir: Path,
-    *,
-    first_attempt: int = 1,
-    budget: int | None = None,
-    on_attempt_start: Callable[[int], None] | None = None,
-) -> Result:
+def evaluate(item: WorkItem, settings: EvalSettings, outdir: Path, *, attempt: int = 1) -> Result:
     """A resolved Result for ``item``, without log files."""
-    return _noop(item, outdir, first_attempt, on_attempt_start, logs=False)
+    return _noop(item, outdir, attempt, logs=False)
 
 
-def evaluate_with_logs(
-    item: WorkItem,
-    settings: EvalSettings,
-    outdir: Path,
-    *,
-    first_attempt: int = 1,
-    budget: int | None = None,
-    on_attempt_start: Callable[[int], None] | None = None,
-) -> Result:
+def evaluate_with_logs(item: WorkItem, settings: EvalSettings, outdir: Path, *, attempt: int = 1) -> Result:
     """A resolved Result for ``item``, with the five log files of one attempt in ``outdir``."""
-    return _noop(item, outdir, first_attempt, on_attempt_start, logs=True)
+    return _noop(item, outdir, attempt, logs=True)
 
 
-def _noop(
-    item: WorkItem, outdir: Path, n: int, on_attempt_start: Callable[[int], None] | None, *, logs: bool
-) -> Result:
-    if on_attempt_start is not None:
-        on_attempt_start(n)
+def _noop(item: WorkItem, outdir: Path, n: int, *, logs: bool) -> Result:
     t0 = time.time()
     iid = item.instance.instance_id
     files = _log_files(item) if logs else {}

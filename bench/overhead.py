@@ -1,12 +1,13 @@
 """Fixed per-item overhead: everything an evaluation spends outside its test command, by phase.
 
 Items whose tests do not sleep run one after another, in-process, through the body of the Ray task
-(``orchestrator.scheduler.evaluate_and_commit``) on a warm image into a file:// store. The phases come
+(``orchestrator.task.evaluate_and_commit``) on a warm image into a file:// store. The phases come
 from the result (image, start, patch, test, cleanup). Measured both ways: as a sweep runs by default
 (``execution.spare_sandboxes``: the next sandbox is started while a test runs, so ``start`` is only
 taking it; ``execution.background_removal``: no cleanup phase), and with every item creating its own
 sandbox and removing it before its result; the task's own share is timed around it by a
-wrapping evaluator: the attempt marker, the evaluation's bookkeeping outside the phases (eval script,
+wrapping evaluator: what the task does before the attempt (result check, prior attempts, the attempt
+marker), the evaluation's bookkeeping outside the phases (eval script,
 grading, report.json, run.log) and the upload of the logs plus the commit of result.json.
 """
 
@@ -14,7 +15,6 @@ from __future__ import annotations
 
 import tempfile
 import time
-from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -22,11 +22,11 @@ from bench import synthetic
 from bench.drive import load
 from bench.measure import busy_cpu_s, median, p90
 from orchestrator.execute import eval_settings, store_for, write_manifest
-from orchestrator.scheduler import evaluate_and_commit
 from orchestrator.store import ResultStore, SweepPaths
 from orchestrator.sweep import plan_sweep
+from orchestrator.task import evaluate_and_commit
 from workers.evaluate import EvalSettings
-from workers.evaluate import evaluate as real_evaluate
+from workers.evaluate import evaluate_attempt as real_evaluate
 from workers.images import ensure_instance_image
 from workers.models import Result, WorkItem
 from workers.sandbox import removal
@@ -35,34 +35,18 @@ PHASES = ("image", "start", "patch", "test", "cleanup")
 _TIMINGS: dict[str, dict[str, float]] = {}  # item key -> what the wrapper measured (in-process only)
 
 
-def timed_evaluate(
-    item: WorkItem,
-    settings: EvalSettings,
-    outdir: Path,
-    *,
-    first_attempt: int = 1,
-    budget: int | None = None,
-    on_attempt_start: Callable[[int], None] | None = None,
-) -> Result:
-    """``workers.evaluate.evaluate``, timed, with the attempt marker timed on its own."""
-    marks: dict[str, float] = {"marker": 0.0}
-
-    def marker(n: int) -> None:
-        t0 = time.perf_counter()
-        if on_attempt_start is not None:
-            on_attempt_start(n)
-        marks["marker"] += time.perf_counter() - t0
-
+def timed_evaluate(item: WorkItem, settings: EvalSettings, outdir: Path, *, attempt: int = 1) -> Result:
+    """``workers.evaluate.evaluate_attempt``, timed; when it started, to time the task's share before it
+    (the result check, the prior attempts' listing and the attempt marker)."""
     t0 = time.perf_counter()
-    result = real_evaluate(
-        item, settings, outdir, first_attempt=first_attempt, budget=budget, on_attempt_start=marker
-    )
-    _TIMINGS[item.key] = {"evaluate": time.perf_counter() - t0, **marks}
+    result = real_evaluate(item, settings, outdir, attempt=attempt)
+    _TIMINGS[item.key] = {"evaluate": time.perf_counter() - t0, "started": t0}
     return result
 
 
-def _row(result: Result, call_s: float) -> dict[str, float]:
+def _row(result: Result, call_t0: float, call_s: float) -> dict[str, float]:
     t = _TIMINGS[result.key]
+    t["marker"] = t["started"] - call_t0
     phases = {p: result.durations.get(p, 0.0) for p in PHASES}
     row = dict(phases)
     row["marker"] = t["marker"]
@@ -105,7 +89,7 @@ def run(
         call_s = time.perf_counter() - t0
         verdicts.add(summary.verdict)
         if index >= warmup:
-            rows.append(_row(_result(store, item), call_s))
+            rows.append(_row(_result(store, item), t0, call_s))
     cpu_per_item = (busy_cpu_s() - cpu0) / max(1, len(rows))
     columns = (*PHASES, "marker", "bookkeeping", "upload_commit", "overhead", "total")
     left = removal.drain()

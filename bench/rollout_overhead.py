@@ -40,12 +40,12 @@ def _item(base_url: str, store: str) -> Any:
     return item, config
 
 
-def _one(item: Any, images: Any, ledger_sweep: str | None) -> dict[str, float]:
+def _one(item: Any, settings: Any, ledger_sweep: str | None) -> dict[str, float]:
     from orchestrator.budget import find_ledger
     from workers.rollout.run import generate
 
     ledger = find_ledger(ledger_sweep) if ledger_sweep else None
-    _, trajectory = generate(item, images, "docker", ledger)
+    _, trajectory = generate(item, settings, ledger)
     t = trajectory.totals
     return {
         "steps": t.steps,
@@ -80,15 +80,15 @@ def run(steps: int, reps: int) -> list[dict[str, Any]]:
     llm.start()
     store = tempfile.mkdtemp(prefix="bench-rollout-")
     item, config = _item(llm.base_url, store)
-    images = eval_settings(config).images
-    _one(item, images, None)  # warm: the image exists, imports are done
-    local = [_one(item, images, None) for _ in range(reps)]
+    settings = eval_settings(config)
+    _one(item, settings, None)  # warm: the image exists, imports are done
+    local = [_one(item, settings, None) for _ in range(reps)]
     ray.init(address="local", num_cpus=2, include_dashboard=False, log_to_driver=False)
     try:
         ledger = start_ledger(item.sweep_id, None, 10**12, open_store(config.store.url))
         task = ray.remote(_one).options(num_cpus=0)
-        ray.get(task.remote(item, images, item.sweep_id))  # warm the worker
-        in_ray = [ray.get(task.remote(item, images, item.sweep_id)) for _ in range(reps)]
+        ray.get(task.remote(item, settings, item.sweep_id))  # warm the worker
+        in_ray = [ray.get(task.remote(item, settings, item.sweep_id)) for _ in range(reps)]
         del ledger
     finally:
         ray.shutdown()

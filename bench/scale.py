@@ -120,8 +120,8 @@ def fill(store_dir: Path, items: int) -> str:
     """Commit ``items`` no-op results into a file store in this process (the body of the Ray tasks,
     without Ray); returns the sweep id."""
     from orchestrator.execute import eval_settings, store_for, write_manifest
-    from orchestrator.scheduler import evaluate_batch
     from orchestrator.sweep import plan_sweep
+    from orchestrator.task import evaluate_batch
 
     instances = min(items, MAX_INSTANCES)
     ws = synthetic.make_workspace(store_dir.parent / "inputs", instances=instances, sleep_s=0.0)

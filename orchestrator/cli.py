@@ -116,21 +116,35 @@ def report(
     seed: Annotated[
         int, typer.Option("--seed", help="Seed of the bootstrap (reports are reproducible).")
     ] = 0,
+    external: Annotated[
+        list[Path] | None,
+        typer.Option(
+            "--external",
+            help="A run evaluated elsewhere, compared with the sweep's runs on instance ids: an official "
+            "run report ({model}.{run_id}.json) or a results file with a 'resolved' list (repeatable).",
+        ),
+    ] = None,
 ) -> None:
     """Aggregate a sweep's results from storage: run reports (SWE-bench compatible), report.json with
     intervals and paired comparisons, and a self-contained report.html."""
     from orchestrator.commands.report import report_command
     from orchestrator.report.stats import StatsSettings
 
-    report_command(sweep, store, out=out, settings=StatsSettings(bootstrap=bootstrap, seed=seed))
+    report_command(
+        sweep, store, out=out, settings=StatsSettings(bootstrap=bootstrap, seed=seed), external=external or []
+    )
 
 
 @app.command()
 def compare(
     a: Annotated[
-        str, typer.Argument(help="First run (A, the baseline), as SWEEP:RUN (or SWEEP with one run).")
+        str,
+        typer.Argument(
+            help="First run (A, the baseline): SWEEP:RUN (or SWEEP with one run), or a JSON file of a run "
+            "evaluated elsewhere (official run report, or results file with a 'resolved' list)."
+        ),
     ],
-    b: Annotated[str, typer.Argument(help="Second run (B), as SWEEP:RUN.")],
+    b: Annotated[str, typer.Argument(help="Second run (B): SWEEP:RUN or a JSON file, as A.")],
     store: StoreOpt = None,
     bootstrap: Annotated[
         int, typer.Option("--bootstrap", min=100, help="Bootstrap resamples for the intervals (fixed seed).")
@@ -145,6 +159,27 @@ def compare(
     from orchestrator.report.stats import StatsSettings
 
     compare_command(a, b, store, StatsSettings(bootstrap=bootstrap, seed=seed))
+
+
+@app.command()
+def trend(
+    series: Annotated[
+        str, typer.Argument(help="Series: the config 'name' shared by the sweeps (e.g. scheduled re-runs).")
+    ],
+    store: StoreOpt = None,
+    html: Annotated[
+        Path | None, typer.Option("--html", help="Also write a self-contained HTML page with a chart here.")
+    ] = None,
+    json_out: Annotated[
+        Path | None, typer.Option("--json", help="Also write the numbers, flips and rot as JSON here.")
+    ] = None,
+) -> None:
+    """A series of sweeps over time (every sweep whose config name is SERIES, oldest first): the resolve
+    rate of each run per sweep with Wilson intervals, verdicts that flipped between consecutive sweeps, and
+    environment rot (a gold or previously stable instance that stopped resolving)."""
+    from orchestrator.commands.trend import trend_command
+
+    trend_command(series, store, html=html, json_out=json_out)
 
 
 @app.command()
@@ -206,16 +241,67 @@ def validate(
     validate_command(target, options)
 
 
+@app.command()
+def clean(
+    sweep: Annotated[str | None, typer.Option("--sweep", help="Only this sweep's sandboxes.")] = None,
+    older_than: Annotated[
+        str | None, typer.Option("--older-than", help="Only sandboxes older than this (90s, 30m, 2h, 1d).")
+    ] = None,
+    ray_address: Annotated[
+        str | None,
+        typer.Option("--ray-address", help="Clean every node of this Ray cluster (default: this host)."),
+    ] = None,
+    force: Annotated[
+        bool, typer.Option("--force", help="Also sandboxes whose owner still runs (a live sweep's).")
+    ] = False,
+) -> None:
+    """Remove sandboxes left by drivers or workers that died: those whose owner process is gone or whose
+    lifetime ran out (their labels say both), on this host or on every node of a Ray cluster."""
+    from orchestrator.commands.clean import clean_command
+
+    clean_command(sweep=sweep, older_than=older_than, ray_address=ray_address, force=force)
+
+
 def main() -> None:
-    """Entry point: user mistakes print one line and exit 2, never a traceback."""
+    """Entry point: user mistakes print one line and exit 2; a sweep that could not finish prints one line
+    per cause and exits 3; anything else prints one line and exits 1. Never a traceback on the console:
+    tracebacks go to the log file (.evalfleet/logs/)."""
+    from orchestrator.errors import SweepFailure
+
     try:
         app()
     except UserInputError as exc:
         print(f"evalfleet: error: {exc.one_line()}", file=sys.stderr)
         raise SystemExit(exc.exit_code) from None
+    except SweepFailure as exc:
+        for line in exc.lines():
+            print(f"evalfleet: error: {line}" if not line.startswith(" ") else line, file=sys.stderr)
+        raise SystemExit(exc.exit_code) from None
     except KeyboardInterrupt:
         print("evalfleet: interrupted", file=sys.stderr)
         raise SystemExit(130) from None
+    except Exception as exc:
+        print(f"evalfleet: error: {_crash(exc)}", file=sys.stderr)
+        raise SystemExit(1) from None
+
+
+def _crash(exc: Exception) -> str:
+    """One line for an unexpected error; its traceback goes to .evalfleet/logs/evalfleet-crash.log."""
+    import time
+    import traceback
+
+    from orchestrator.errors import describe_failure
+
+    path = Path(".evalfleet/logs/evalfleet-crash.log")
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        with path.open("a", encoding="utf-8") as fh:
+            fh.write(f"--- {time.strftime('%Y-%m-%dT%H:%M:%S')} {' '.join(sys.argv)}\n")
+            fh.write("".join(traceback.format_exception(exc)))
+        where = f" (traceback: {path})"
+    except OSError:
+        where = ""
+    return f"{describe_failure(exc)}{where}"
 
 
 if __name__ == "__main__":

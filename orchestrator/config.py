@@ -4,15 +4,19 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from pathlib import Path
-from typing import Any, Literal
+from typing import TYPE_CHECKING, Any, Literal
 
 import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
 
 from orchestrator.errors import ConfigError
 from workers.models import SandboxLimits
+from workers.retry import RetryPolicy
 from workers.rollout.spec import GenerationSpec, Price
 from workers.spec import RepoSource
+
+if TYPE_CHECKING:
+    from orchestrator.store import ResultStore
 
 # List prices (USD per million tokens; input, output) of common hosted models when this table was
 # written (2026-12); a sweep's `prices:` overrides or adds entries. Self-hosted models cost what you say.
@@ -133,8 +137,10 @@ class ExecutionConfig(_Strict):
         description="Items per Ray task, evaluated one after another on its slot. 1 suits real evaluations "
         "(seconds each); raise it only for items far shorter than Ray's per-task cost (a few ms).",
     )
-    max_attempts: int = Field(
-        default=4, ge=1, le=20, description="Attempts per item on infra errors, across tasks and nodes."
+    retry: RetryPolicy = Field(
+        default_factory=RetryPolicy,
+        description="When an item is tried again after an infrastructure error (workers/retry.py; the "
+        "table in docs/architecture.md says how often an item can run).",
     )
     spare_sandboxes: bool = Field(
         default=True,
@@ -195,6 +201,20 @@ class StoreConfig(_Strict):
         default=None, description="S3 endpoint (e.g. a local SeaweedFS or MinIO)."
     )
     region: str | None = Field(default=None, description="S3 region.")
+    retry_window_s: float = Field(
+        default=300.0,
+        gt=0,
+        description="How long one S3 call is retried on connection errors and 5xx (exponential backoff "
+        "up to 10 s) before the item, or the driver, gives up on it.",
+    )
+
+    def open(self) -> ResultStore:
+        """The store this config names."""
+        from orchestrator.store import open_store
+
+        return open_store(
+            self.url, endpoint_url=self.endpoint_url, region=self.region, retry_window_s=self.retry_window_s
+        )
 
 
 class RayConfig(_Strict):

@@ -7,6 +7,7 @@ import json
 import platform
 import signal
 import time
+import uuid
 from collections import Counter
 from pathlib import Path
 from types import FrameType
@@ -16,21 +17,30 @@ import structlog
 from orchestrator.commit import committed_keys
 from orchestrator.config import SweepConfig
 from orchestrator.console import make_console
-from orchestrator.errors import ConfigError
+from orchestrator.errors import (
+    ConfigError,
+    InfraUnavailable,
+    SweepFailure,
+    SweepIncomplete,
+    describe_failure,
+)
 from orchestrator.lock import sweep_lock
 from orchestrator.logs import configure
 from orchestrator.plan import Plan
 from orchestrator.progress import SweepProgress
-from orchestrator.store import ResultStore, SweepPaths, open_store
+from orchestrator.store import ResultStore, SweepPaths
+from orchestrator.task import Summary
 from workers import HARNESS_VERSION
-from workers.evaluate import EvalSettings
+from workers.errors import UserInputError
+from workers.evaluate import EvalSettings, engine_probe
 from workers.images.options import ImageOptions
 
 log = structlog.get_logger(__name__)
 console = make_console(stderr=True)
 
 
-def eval_settings(config: SweepConfig) -> EvalSettings:
+def eval_settings(config: SweepConfig, driver: str = "") -> EvalSettings:
+    """What the workers need of the config; ``driver`` is this driver's run instance id."""
     img = config.images
     options: dict[str, object] = {
         k: v
@@ -51,17 +61,16 @@ def eval_settings(config: SweepConfig) -> EvalSettings:
     return EvalSettings(
         backend=config.execution.backend,
         images=ImageOptions.model_validate(options),
-        max_attempts=config.execution.max_attempts,
+        retry=config.execution.retry,
+        driver=driver,
         background_removal=config.execution.background_removal,
         spare_sandboxes=config.execution.spare_sandboxes,
     )
 
 
 def store_for(config: SweepConfig) -> ResultStore:
-    store = open_store(config.store.url, endpoint_url=config.store.endpoint_url, region=config.store.region)
-    ensure = getattr(store, "ensure_bucket", None)
-    if ensure is not None:
-        ensure()
+    store = config.store.open()
+    store.ensure_ready()
     return store
 
 
@@ -93,10 +102,27 @@ def write_manifest(store: ResultStore, config: SweepConfig, plan: Plan) -> None:
 
 
 def execute_sweep(config: SweepConfig, plan: Plan, *, resume: bool) -> None:
-    """Run what is not committed yet, then write the reports (from storage)."""
+    """Run what is not committed yet, then write the reports (from storage). Raises SweepIncomplete
+    when items ended without a verdict (infrastructure failures: a re-run evaluates them again), and
+    SweepFailure with one line when the store, the cluster or the engines fail the driver itself."""
+
+    configure(log_file(plan.sweep_id))
+    try:
+        _execute(config, plan)
+    except (UserInputError, SweepFailure, KeyboardInterrupt):
+        raise
+    except Exception as exc:  # the store, Ray or an engine failed the driver: one line, the rest logged
+        log.exception("sweep stopped", sweep=plan.sweep_id)
+        raise SweepFailure(
+            describe_failure(exc),
+            fix=f"committed results are kept; once it is back, resume: evalfleet run CONFIG --resume "
+            f"{plan.sweep_id} (traceback: {log_file(plan.sweep_id)})",
+        ) from exc
+
+
+def _execute(config: SweepConfig, plan: Plan) -> None:
     from orchestrator.report.aggregate import write_reports
 
-    configure(Path(".evalfleet/logs") / f"{plan.sweep_id}.jsonl")
     store = store_for(config)
     with sweep_lock(store, plan.sweep_id):  # one driver per sweep: a second run fails fast (exit 2)
         write_manifest(store, config, plan)
@@ -106,17 +132,27 @@ def execute_sweep(config: SweepConfig, plan: Plan, *, resume: bool) -> None:
             f"sweep {plan.sweep_id}: {len(plan.items)} items, {done} already committed, "
             f"{len(todo.items)} to run -> {store.url}"
         )
-        if todo.items:
-            _run(config, plan, todo, done)
+        failed = _run(config, plan, todo, done) if todo.items else []
         written = write_reports(store, plan.sweep_id)
         console.print(f"reports: {', '.join(written)}")
+    if failed:
+        raise SweepIncomplete(plan.sweep_id, failed)
 
 
-def _run(config: SweepConfig, plan: Plan, todo: Plan, done: int) -> None:
+def log_file(sweep_id: str) -> Path:
+    return Path(".evalfleet/logs") / f"{sweep_id}.jsonl"
+
+
+def _run(config: SweepConfig, plan: Plan, todo: Plan, done: int) -> list[Summary]:
+    """Evaluate ``todo`` on the cluster; returns the summaries of the items left without a verdict."""
     from orchestrator import rollouts
     from orchestrator.scheduler import init_ray, reap_cluster, run_items
 
     rollouts.check_endpoints(todo)  # rollout items: a wrong endpoint or key is one line, before Ray
+
+    embedded = not config.ray.address
+    if embedded:  # before Ray starts: a sweep that cannot run says so in a second, not after Ray's start
+        require_engines({"this host": engine_probe(config.execution.backend)()})
     slots = init_ray(
         config.ray.address, sandbox_slots=config.execution.sandbox_slots, num_cpus=config.ray.num_cpus
     )
@@ -126,11 +162,18 @@ def _run(config: SweepConfig, plan: Plan, todo: Plan, done: int) -> None:
             field="ray.address",
             fix="start nodes with --resources='{\"sandbox\": N}'",
         )
-    settings = eval_settings(config)
+    if not embedded:
+        from orchestrator.scheduler import engines_down
+
+        require_engines(engines_down(config.execution.backend))
+    driver = uuid.uuid4().hex[:12]
+    settings = eval_settings(config, driver)
+    log.info("driver started", sweep=plan.sweep_id, driver=driver, items=len(todo.items))
     _install_sigterm()
     reap_leftovers(plan.sweep_id, config.execution.backend, everything=False)
     ledger = rollouts.start_budget(config, todo, store_for(config))  # the budget of rollout items
     not_run: Counter[str] = Counter()
+    failed: list[Summary] = []
     try:
         with SweepProgress(len(plan.items), done=done, console=console) as progress:
             for summary in run_items(
@@ -144,19 +187,37 @@ def _run(config: SweepConfig, plan: Plan, todo: Plan, done: int) -> None:
                 if summary.not_run:  # e.g. the budget is spent: not an error, nothing committed
                     not_run[summary.not_run] += 1
                     continue
-                progress.advance(summary.verdict)
+                if summary.infra_failure:
+                    failed.append(summary)
+                progress.advance("infra" if summary.infra_failure else summary.verdict)
         for reason, count in sorted(not_run.items()):
             console.print(f"{count} items not run: {reason} (a re-run continues: raise the budget first)")
         rollouts.report_budget(ledger, console)
     except KeyboardInterrupt:
         console.print("interrupted: cancelling tasks and removing this sweep's sandboxes")
         time.sleep(1.0)  # let cancelled workers exit before reaping what they started
-        reap_cluster(plan.sweep_id)
+        reap_cluster(plan.sweep_id, driver)
         console.print(
             f"committed results are kept; continue with: evalfleet run ... --resume {plan.sweep_id}"
         )
         raise
-    reap_cluster(plan.sweep_id)  # nothing of this sweep runs any more: leftovers are garbage
+    reap_cluster(plan.sweep_id, driver)  # nothing of this driver runs any more: leftovers are garbage
+    return failed
+
+
+def require_engines(down: dict[str, str | None]) -> None:
+    """Go on when at least one node's sandbox engine answers; say which do not."""
+    broken = {node: reason for node, reason in down.items() if reason is not None}
+    if down and len(broken) < len(down):
+        for node, reason in broken.items():
+            log.warning("node cannot run sandboxes: its items wait for its engine", node=node, reason=reason)
+        return
+    reasons = "; ".join(f"{node}: {reason}" for node, reason in broken.items()) or "no sandbox node"
+    raise InfraUnavailable(
+        f"no node can run sandboxes ({reasons})",
+        fix="start the Docker engine (scripts/ensure-docker.sh) or point DOCKER_HOST at it, then run the "
+        "same command again; nothing was evaluated",
+    )
 
 
 def reap_leftovers(sweep_id: str, backend: str, *, everything: bool) -> None:

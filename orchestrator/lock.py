@@ -49,7 +49,7 @@ from dataclasses import asdict, dataclass, replace
 import structlog
 
 from orchestrator.store import ResultStore
-from workers.errors import EvalfleetError, InfraError, UserInputError
+from workers.errors import EvalfleetError, InfraError, UserInputError, one_line
 from workers.sandbox.labels import process_start
 
 log = structlog.get_logger(__name__)
@@ -291,10 +291,8 @@ class Heartbeat(threading.Thread):
             except LockLostError as exc:
                 self.on_lost(exc)
                 return
-            except (
-                Exception
-            ) as exc:  # store unreachable: next beat tries again; the lease may lapse meanwhile
-                log.warning("lock renewal failed", lock=self.lock.name, error=str(exc).splitlines()[0][:200])
+            except Exception as exc:  # store unreachable: next beat tries again; the lease may lapse
+                log.warning("lock renewal failed", lock=self.lock.name, error=one_line(exc, 200))
 
     def stop(self) -> None:
         self._stop_event.set()
@@ -334,4 +332,4 @@ def sweep_lock(
         try:
             lock.release()
         except Exception as exc:  # the lease expires by itself within ttl_s
-            log.warning("lock release failed", lock=name, error=str(exc).splitlines()[0][:200])
+            log.warning("lock release failed", lock=name, error=one_line(exc, 200))

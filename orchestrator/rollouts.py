@@ -22,7 +22,7 @@ import structlog
 from orchestrator.budget import USAGE_PREFIX, find_ledger
 from orchestrator.config import StoreConfig, SweepConfig
 from orchestrator.store import ResultStore, SweepPaths
-from workers.errors import UserInputError
+from workers.errors import InfraError, UserInputError, one_line
 from workers.evaluate import EvalSettings
 from workers.models import WorkItem
 from workers.rollout.run import Rollout, generate
@@ -31,7 +31,7 @@ if TYPE_CHECKING:
     from rich.console import Console
 
     from orchestrator.plan import Plan
-    from orchestrator.scheduler import Summary
+    from orchestrator.task import Summary
 
 log = structlog.get_logger(__name__)
 GRADER = "workers.rollout.grade:evaluate"
@@ -49,7 +49,7 @@ def rollout_and_commit(
     item: WorkItem, settings: EvalSettings, store_cfg: StoreConfig, evaluator: str | None = None
 ) -> Summary:
     """Generate (unless committed), commit the rollout once, then evaluate and commit the result."""
-    from orchestrator.scheduler import _store_for, evaluate_and_commit
+    from orchestrator.task import _store_for, evaluate_and_commit
 
     store = _store_for(store_cfg)
     record = store.get(record_key(item.sweep_id, item.key))
@@ -72,14 +72,16 @@ def rollout_and_commit(
 
 
 def _generate_and_commit(item: WorkItem, settings: EvalSettings, store: ResultStore) -> bytes | Summary:
-    from orchestrator.scheduler import _node_id
+    from orchestrator.task import _node_id, failed_summary
 
     rid = uuid.uuid4().hex[:16]
     base = rollout_dir(item.sweep_id, item.key)
     try:
-        rollout, trajectory = generate(item, settings.images, settings.backend, find_ledger(item.sweep_id))
+        rollout, trajectory = generate(item, settings, find_ledger(item.sweep_id))
     except UserInputError as exc:  # a wrong endpoint or key: the same for every item, no retry helps
         return _not_committed(item, exc.one_line(), not_run=None)
+    except InfraError as exc:  # nothing committed: the sweep says so and its next run generates it
+        return failed_summary(item, f"rollout: {type(exc).__name__}: {one_line(exc)}")
     usage = {"rid": rid, "tokens": rollout.tokens, "cost_usd": rollout.cost_usd, "steps": rollout.steps}
     store.put(f"{base}/{USAGE_PREFIX}{rid}.json", json.dumps(usage).encode("utf-8"))
     if rollout.exit_status == "budget":  # not committed: a re-run with a larger budget generates it
@@ -102,7 +104,7 @@ def _generate_and_commit(item: WorkItem, settings: EvalSettings, store: ResultSt
 
 
 def _not_committed(item: WorkItem, reason: str, *, not_run: str | None) -> Summary:
-    from orchestrator.scheduler import Summary, _node_id
+    from orchestrator.task import Summary, _node_id
 
     return Summary(
         key=item.key,

@@ -18,7 +18,7 @@ import contextlib
 import os
 import tempfile
 import uuid
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Protocol
@@ -27,7 +27,7 @@ from urllib.parse import urlparse
 import structlog
 
 from orchestrator.errors import ConfigError
-from workers.errors import InfraError
+from workers.errors import InfraError, one_line
 
 log = structlog.get_logger(__name__)
 
@@ -37,6 +37,9 @@ _TEMP_SUFFIX = ".tmp"
 def _is_temp(name: str) -> bool:
     """A FileStore temp file (``.NAME.RANDOM.tmp``), never a key of its own."""
     return name.startswith(".") and name.endswith(_TEMP_SUFFIX)
+
+
+RESULT, FAILURE, ATTEMPT_DIR = "result.json", "failure.json", "attempt-"
 
 
 @dataclass(frozen=True)
@@ -61,25 +64,58 @@ class SweepPaths:
         return f"{self.root}/items/{key}"
 
     def result(self, key: str) -> str:
-        return f"{self.item(key)}/result.json"
+        return f"{self.item(key)}/{RESULT}"
+
+    def failure(self, key: str) -> str:
+        """The latest infrastructure failure of an item without a verdict (overwritten; not a commit)."""
+        return f"{self.item(key)}/{FAILURE}"
 
     def attempt(self, key: str, n: int) -> str:
-        return f"{self.item(key)}/attempt-{n}"
+        return f"{self.item(key)}/{ATTEMPT_DIR}{n}"
+
+    def attempt_number(self, key: str, object_key: str) -> int | None:
+        """n of an object key under ``attempt(key, n)``, else None."""
+        head = f"{self.item(key)}/{ATTEMPT_DIR}"
+        if not object_key.startswith(head):
+            return None
+        number = object_key[len(head) :].split("/", 1)[0]
+        return int(number) if number.isdigit() else None
 
     def report(self, name: str) -> str:
         return f"{self.root}/reports/{name}"
 
 
 class ResultStore(Protocol):
-    """What the control plane needs from object storage."""
+    """What the control plane needs from object storage. Every backend offers all of it (the conformance
+    suite, tests/integration/test_store_conformance.py, runs each method on each backend); errors that
+    outlast the backend's own retries raise InfraError."""
 
     url: str
 
+    def ensure_ready(self) -> None:
+        """Make the store usable (create the bucket or directory); safe to call concurrently."""
+        ...
+
     def put(self, key: str, data: bytes) -> None: ...
-    def put_if_absent(self, key: str, data: bytes) -> bool: ...
+    def put_if_absent(self, key: str, data: bytes) -> bool:
+        """Write ``data`` only if ``key`` does not exist; True when this call wrote it (commits)."""
+        ...
+
     def get(self, key: str) -> bytes | None: ...
+    def get_many(self, keys: Sequence[str]) -> Iterator[bytes | None]:
+        """``get`` of each key, in order (a remote store reads several at a time)."""
+        ...
+
     def exists(self, key: str) -> bool: ...
     def list(self, prefix: str) -> Iterator[str]: ...
+    def keys_named(self, prefix: str, name: str) -> Iterator[str]:
+        """Keys ``{prefix}{child}/{name}`` that exist, one level below ``prefix`` (which ends in "/")."""
+        ...
+
+    def get_named(self, prefix: str, name: str) -> Iterator[tuple[str, bytes]]:
+        """``(key, data)`` of every ``{prefix}{child}/{name}``, in key order."""
+        ...
+
     def delete(self, key: str) -> None: ...
 
 
@@ -184,6 +220,12 @@ class FileStore:
             data = self.get(key)
             if data is not None:
                 yield key, data
+
+    def get_many(self, keys: Sequence[str]) -> Iterator[bytes | None]:
+        return map(self.get, keys)
+
+    def ensure_ready(self) -> None:
+        os.makedirs(self._root, exist_ok=True)
 
     def delete(self, key: str) -> None:
         with contextlib.suppress(
@@ -308,7 +350,7 @@ class S3Store:
             raise
         return data
 
-    def get_many(self, keys: list[str]) -> Iterator[bytes | None]:
+    def get_many(self, keys: Sequence[str]) -> Iterator[bytes | None]:
         """``get`` of every key, in order, ``GET_WORKERS`` at a time: reading many small objects is
         bound by the round trip, not the bandwidth (100,000 results one by one take minutes)."""
         from concurrent.futures import ThreadPoolExecutor
@@ -342,6 +384,20 @@ class S3Store:
 
     def delete(self, key: str) -> None:
         self._retry("delete", self._client.delete_object, Bucket=self.bucket, Key=self._key(key))
+
+    def keys_named(self, prefix: str, name: str) -> Iterator[str]:
+        """One listing of everything below ``prefix`` (S3 has no directories to walk one level of)."""
+        depth = prefix.count("/") + 1
+        return (k for k in self.list(prefix) if k.endswith(f"/{name}") and k.count("/") == depth)
+
+    def get_named(self, prefix: str, name: str) -> Iterator[tuple[str, bytes]]:
+        keys = sorted(self.keys_named(prefix, name))
+        for key, data in zip(keys, self.get_many(keys), strict=True):
+            if data is not None:
+                yield key, data
+
+    def ensure_ready(self) -> None:
+        self.ensure_bucket()
 
     def ensure_bucket(self) -> None:
         try:
@@ -382,11 +438,18 @@ def _is_transient(exc: BaseException) -> bool:
 
 
 def _short_error(exc: BaseException) -> str:
-    return str(exc).splitlines()[0][:200] if str(exc) else type(exc).__name__
+    return one_line(exc, 200)
 
 
-def open_store(url: str, *, endpoint_url: str | None = None, region: str | None = None) -> ResultStore:
-    """A store from its URL: ``file://DIR`` (relative DIR allowed), a bare path, or ``s3://BUCKET/PREFIX``."""
+def open_store(
+    url: str,
+    *,
+    endpoint_url: str | None = None,
+    region: str | None = None,
+    retry_window_s: float = 300.0,
+) -> ResultStore:
+    """A store from its URL: ``file://DIR`` (relative DIR allowed), a bare path, or ``s3://BUCKET/PREFIX``.
+    ``retry_window_s``: how long an S3 call is retried on connection errors and 5xx before it fails."""
     parsed = urlparse(url)
     if parsed.scheme in ("", "file"):
         path = url[len("file://") :] if url.startswith("file://") else url
@@ -395,7 +458,9 @@ def open_store(url: str, *, endpoint_url: str | None = None, region: str | None 
         if not parsed.netloc:
             raise ConfigError(f"no bucket in {url!r}", field="store.url", fix="write s3://BUCKET/PREFIX")
         endpoint = endpoint_url or os.environ.get("AWS_ENDPOINT_URL_S3") or os.environ.get("AWS_ENDPOINT_URL")
-        store = S3Store(parsed.netloc, parsed.path, endpoint_url=endpoint, region=region)
+        store = S3Store(
+            parsed.netloc, parsed.path, endpoint_url=endpoint, region=region, retry_deadline_s=retry_window_s
+        )
         return store
     raise ConfigError(
         f"unsupported store URL {url!r}", field="store.url", fix="use file://DIR or s3://BUCKET/PREFIX"

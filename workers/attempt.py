@@ -25,6 +25,7 @@ from workers.regrading import grade_own_log
 from workers.sandbox import removal, spares
 from workers.sandbox.base import Sandbox, SandboxConfig, get_backend
 from workers.sandbox.labels import item_labels
+from workers.spec import EnvSpec
 from workers.testing import EvalScript, frame_output, make_eval_script
 
 if TYPE_CHECKING:
@@ -63,6 +64,16 @@ def _phase(phases: dict[str, float], name: str) -> Iterator[None]:
         phases[name] = round(time.monotonic() - t0, 4)
 
 
+SANDBOX_GRACE_S = 600.0
+
+
+def sandbox_ttl(spec: EnvSpec, test_timeout_s: float | None = None) -> float:
+    """How long a sandbox of this spec may live before any janitor may remove it: its phases' limits
+    and a grace period (a crash leaves nothing running longer)."""
+    t = spec.timeouts
+    return t.start + t.patch + max(t.test, test_timeout_s or 0) + SANDBOX_GRACE_S
+
+
 def run_attempt(item: WorkItem, settings: EvalSettings, attempt_dir: Path, n: int = 1) -> AttemptOutcome:
     from workers.images import ensure_instance_image
 
@@ -78,7 +89,13 @@ def run_attempt(item: WorkItem, settings: EvalSettings, attempt_dir: Path, n: in
         limits=item.limits,
         network=spec.test_network,
         workdir=spec.workdir,
-        labels=item_labels(item.sweep_id, item.key, n),
+        labels=item_labels(
+            item.sweep_id,
+            item.key,
+            n,
+            driver=settings.driver,
+            ttl_s=sandbox_ttl(spec, settings.test_timeout_s),
+        ),
     )
     backend = get_backend(settings.backend)
     with _phase(phases, "start"):
@@ -234,6 +251,12 @@ def _run_tests(
     report = _read_report(sandbox, script.report) if script.report and exit_code is not None else None
     raw = frame_output(res.output.decode("utf-8", "replace"), script.nonce, exit_code, report)
     (attempt_dir / FILES.test_output).write_text(raw, encoding="utf-8")
+    if res.disk_exceeded:
+        return AttemptOutcome(
+            verdict="unresolved",
+            reason=f"disk limit: the sandbox wrote more than {item.limits.disk_mb} MiB; sandbox killed",
+            test_exit_code=None,
+        )
     if res.timed_out:
         return AttemptOutcome(
             verdict="timeout",

@@ -71,3 +71,10 @@ class ImageBuildError(InfraError):
     def __init__(self, message: str, *, retryable: bool = True) -> None:
         super().__init__(message)
         self.retryable = retryable
+
+
+def one_line(exc: BaseException, limit: int = 300) -> str:
+    """An exception as one short line: its message with whitespace collapsed (its type's name when the
+    message is empty), cut to ``limit`` characters. The one error-to-line helper of the project."""
+    text = " ".join(str(exc).split()) or type(exc).__name__
+    return text if len(text) <= limit else text[: limit - 3] + "..."

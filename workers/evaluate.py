@@ -1,4 +1,6 @@
-"""evaluate(item) -> Result: the one function a Ray task calls.
+"""evaluate_attempt(item, attempt=n) -> Result: one attempt, what a Ray task calls (through the retry
+policy of ``workers.retry``); evaluate(item) -> Result: the same with the policy applied, for callers
+without a store.
 
 Phases, each its own function and timed: image -> sandbox -> patch -> tests -> parse and grade.
 Only infrastructure errors cause another attempt; every attempt's logs are kept.
@@ -17,12 +19,14 @@ from pydantic import BaseModel, ConfigDict, Field
 
 from workers import HARNESS_VERSION
 from workers.attempt import AttemptOutcome, run_attempt
-from workers.errors import EvalfleetError
+from workers.errors import EvalfleetError, one_line
 from workers.grading import swebench_report
 from workers.images.options import ImageOptions
-from workers.models import Attempt, ErrorInfo, Result, WorkItem
+from workers.models import Attempt, ErrorInfo, Result, Verdict, WorkItem
 from workers.patching import is_empty_patch
 from workers.paths import FILES
+from workers.retry import RetryPolicy, run_attempts
+from workers.sandbox.base import get_backend
 
 log = structlog.get_logger(__name__)
 
@@ -34,8 +38,11 @@ class EvalSettings(BaseModel):
 
     backend: str = Field(default="docker", description="Sandbox backend name or 'module:Class'.")
     images: ImageOptions = Field(default_factory=ImageOptions)
-    max_attempts: int = Field(default=3, ge=1, description="Attempts on infrastructure errors.")
-    retry_backoff_s: float = Field(default=2.0, ge=0, description="First backoff between attempts (doubles).")
+    retry: RetryPolicy = Field(default_factory=RetryPolicy, description="When an attempt is tried again.")
+    driver: str = Field(
+        default="",
+        description="Run instance id of the driver (labels its sandboxes; its attempts count per run).",
+    )
     test_timeout_s: float | None = Field(default=None, gt=0, description="Override the spec's test limit.")
     spare_sandboxes: bool = Field(
         default=False,
@@ -49,66 +56,61 @@ class EvalSettings(BaseModel):
     )
 
 
-def evaluate(
-    item: WorkItem,
-    settings: EvalSettings,
-    outdir: Path,
-    *,
-    first_attempt: int = 1,
-    budget: int | None = None,
-    on_attempt_start: Callable[[int], None] | None = None,
-) -> Result:
-    """Evaluate one work item; logs go to ``outdir/attempt-{n}/``. Never raises for ordinary outcomes.
+def evaluate(item: WorkItem, settings: EvalSettings, outdir: Path) -> Result:
+    """Evaluate one work item with the retry policy (``workers.retry``); logs go to
+    ``outdir/attempt-{n}/``. Never raises for ordinary outcomes. When no attempt reached a verdict, the
+    result's last attempt carries the error (``workers.retry.is_infra_failure``)."""
+    return run_attempts(
+        settings.retry,
+        lambda n: evaluate_attempt(item, settings, outdir, attempt=n),
+        engine_down=engine_probe(settings.backend),
+    )
 
-    Attempts are numbered from ``first_attempt`` (a caller that already made attempts elsewhere, e.g. on a
-    node that died, continues the count); at most ``budget`` (default ``settings.max_attempts``) are made
-    here. ``on_attempt_start(n)`` runs before each, so a caller can record attempts that never finish.
-    When every attempt hit a retryable infrastructure error, the result has verdict ``error`` and its
-    last attempt's error is retryable: the caller may try again elsewhere.
-    """
-    started = time.time()
+
+def engine_probe(backend: str) -> Callable[[], str | None]:
+    """``SandboxBackend.engine_down`` of the named backend (made once per process)."""
+    return get_backend(backend).engine_down
+
+
+def evaluate_attempt(item: WorkItem, settings: EvalSettings, outdir: Path, *, attempt: int = 1) -> Result:
+    """One attempt at ``item`` (number ``attempt``), logs in ``outdir/attempt-{n}/``: a Result with a
+    verdict, or with verdict ``error`` and the attempt's error when an infrastructure fault stopped it."""
+    n, t0 = attempt, time.time()
     if is_empty_patch(item.candidate.patch):
-        only = _attempt(first_attempt, started, "empty_patch", None, {})
-        return _finish(item, outdir, _empty_outcome(), [only], first_attempt)
-    records: list[Attempt] = []
-    last = first_attempt + (budget or settings.max_attempts) - 1
-    for n in range(first_attempt, last + 1):
-        attempt_dir = outdir / f"attempt-{n}"
-        attempt_dir.mkdir(parents=True, exist_ok=True)
-        if on_attempt_start is not None:
-            on_attempt_start(n)
-        t0 = time.time()
-        try:
-            outcome = run_attempt(item, settings, attempt_dir, n)
-        except EvalfleetError as exc:
-            info = error_info(exc)
-            records.append(_attempt(n, t0, None, info, {}))
-            log.warning(
-                "attempt failed", item=item.key, attempt=n, error=info.message, retryable=exc.retryable
-            )
-            with (attempt_dir / FILES.run_log).open("a", encoding="utf-8") as fh:
-                fh.write(f"{info.error_class} in {info.phase}: {info.message}\n")
-            if not exc.retryable or n == last:
-                return _error_result(item, outdir, records, info, n)
-            time.sleep(settings.retry_backoff_s * 2 ** (n - first_attempt))
-            continue
-        records.append(_attempt(n, t0, outcome.verdict, None, outcome.phases))
-        return _finish(item, outdir, outcome, records, n)
-    raise AssertionError("unreachable: the loop returns on its last attempt")
+        return _finish(
+            item, outdir, _empty_outcome(), [_attempt(n, t0, settings, "empty_patch", None, {})], n
+        )
+    attempt_dir = outdir / f"attempt-{n}"
+    attempt_dir.mkdir(parents=True, exist_ok=True)
+    try:
+        outcome = run_attempt(item, settings, attempt_dir, n)
+    except EvalfleetError as exc:
+        info = error_info(exc)
+        log.warning("attempt failed", item=item.key, attempt=n, error=info.message, retryable=exc.retryable)
+        with (attempt_dir / FILES.run_log).open("a", encoding="utf-8") as fh:
+            fh.write(f"{info.error_class} in {info.phase}: {info.message}\n")
+        return _error_result(item, outdir, [_attempt(n, t0, settings, None, info, {})], info, n)
+    return _finish(
+        item, outdir, outcome, [_attempt(n, t0, settings, outcome.verdict, None, outcome.phases)], n
+    )
 
 
 def error_info(exc: EvalfleetError) -> ErrorInfo:
-    message = str(exc).splitlines()[0][:500] if str(exc) else ""
     return ErrorInfo(
         error_class=type(exc).__name__,
-        message=message,
+        message=one_line(exc, 500),
         phase=getattr(exc, "phase", "unknown"),
         retryable=exc.retryable,
     )
 
 
 def _attempt(
-    n: int, t0: float, verdict: str | None, error: ErrorInfo | None, phases: dict[str, float]
+    n: int,
+    t0: float,
+    settings: EvalSettings,
+    verdict: Verdict | None,
+    error: ErrorInfo | None,
+    phases: dict[str, float],
 ) -> Attempt:
     return Attempt(
         n=n,
@@ -118,6 +120,7 @@ def _attempt(
         error=error,
         phases=phases,
         node=socket.gethostname(),
+        driver=settings.driver,
     )
 
 

@@ -71,7 +71,10 @@ class SandboxLimits(BaseModel):
         default=16 * 1024 * 1024, ge=4096, description="Test output kept; the rest is cut (the tail is kept)."
     )
     disk_mb: int = Field(
-        default=4096, ge=16, description="Maximum size of files a test run may write (RLIMIT_FSIZE, MiB)."
+        default=4096,
+        ge=16,
+        description="Disk a sandbox may use (MiB): each file (RLIMIT_FSIZE) and all it writes together "
+        "(a storage quota where the engine has one, else watched while commands run).",
     )
 
 
@@ -132,6 +135,12 @@ class Attempt(BaseModel):
     error: ErrorInfo | None = None
     phases: dict[str, float] = Field(default_factory=dict, description="Seconds spent per phase.")
     node: str = Field(default="", description="Host that ran the attempt.")
+    driver: str = Field(default="", description="Run instance of the driver that asked for the attempt.")
+    counted: bool = Field(
+        default=True,
+        description="False when it failed while the node's sandbox engine was unreachable and the engine "
+        "came back: such an attempt does not use up the item's budget (workers/retry.py).",
+    )
 
 
 class Result(BaseModel):

@@ -36,6 +36,7 @@ class AttemptFiles:
     patch: str = "patch.diff"
     eval_script: str = "eval.sh"
     report: str = "report.json"
+    worker_log: str = "worker.jsonl"  # the node's structured log lines while the attempt ran
 
 
 FILES = AttemptFiles()

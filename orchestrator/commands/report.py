@@ -12,8 +12,10 @@ from rich.table import Table
 from orchestrator.commands.common import open_sweep
 from orchestrator.commit import load_results
 from orchestrator.errors import ConfigError
+from orchestrator.report import sentences
 from orchestrator.report.aggregate import primary, write_reports
-from orchestrator.report.regression import RunComparison, compare_runs, same_candidates
+from orchestrator.report.external import LIMITS, ExternalRun, is_external, load_external, rate_text
+from orchestrator.report.regression import RunComparison, compare_runs, comparison_dict, same_candidates
 from orchestrator.report.stats import StatsSettings, wilson_interval
 from orchestrator.store import ResultStore, SweepPaths
 from workers.models import Result
@@ -25,20 +27,28 @@ def _pct(x: float | None) -> str:
     return "-" if x is None else f"{100 * x:.1f}%"
 
 
-def _iv(iv: list[float]) -> str:
-    return f"[{100 * iv[0]:.1f}, {100 * iv[1]:.1f}]"
+def _iv(iv: list[float], sign: str = "") -> str:
+    return f"[{100 * iv[0]:{sign}.1f}, {100 * iv[1]:{sign}.1f}]"
 
 
 def report_command(
-    sweep_id: str, store_url: str | None, *, out: Path | None = None, settings: StatsSettings | None = None
+    sweep_id: str,
+    store_url: str | None,
+    *,
+    out: Path | None = None,
+    settings: StatsSettings | None = None,
+    external: list[Path] | None = None,
 ) -> None:
-    """Aggregate from storage, then print the rates (read back from the stored report.json)."""
+    """Aggregate from storage, then print the rates (read back from the stored report.json).
+    ``external``: run reports or results files of runs evaluated elsewhere, compared with the sweep's."""
+    externals = [load_external(p) for p in external or []]
     store, _manifest = open_sweep(sweep_id, store_url)
-    written = write_reports(store, sweep_id, settings)
+    written = write_reports(store, sweep_id, settings, externals)
     paths = SweepPaths(sweep_id)
     report: dict[str, Any] = json.loads(store.get(paths.report("report.json")) or b"{}")
     print_runs(report)
     print_pairs(report)
+    print_external(report)
     for key in written:
         console.print(f"wrote {store.url}/{key}")
     if out is not None:
@@ -63,27 +73,44 @@ def print_runs(report: dict[str, Any]) -> None:
             _pct(s["clustered_se"]),
         )
     console.print(table)
+    warning = sentences.cluster_warning(report.get("runs", {}))
+    if warning:
+        console.print(warning)
 
 
 def print_pairs(report: dict[str, Any]) -> None:
+    """One line per pair of runs (a table would cut numbers in an 80-column pipe), then what the MDDs
+    mean for it and any warning."""
     pairs = report.get("comparisons") or []
     if not pairs:
         return
-    table = Table(show_edge=False, title="paired comparisons on common instances, B - A in points")
-    table.add_column("A / B", overflow="fold", min_width=12)
-    for name in ("n", "only A/B", "B - A", "95% CI", "McNemar p", "MDD"):
-        table.add_column(name, justify="right", no_wrap=name == "95% CI")
+    console.print(
+        "paired comparisons on common instances (B - A, its 95% paired bootstrap CI and MDDs in points):"
+    )
     for c in pairs:
-        table.add_row(
-            f"{c['a']}\n{c['b']}",
-            str(c["instances"]),
-            f"{c['only_a']}/{c['only_b']}",
-            f"{100 * c['diff']:+.1f}",
-            _iv(c["interval"]),
-            f"{c['p_value']:.3g}",
-            "-" if c["mdd_paired"] is None else f"{100 * c['mdd_paired']:.1f}",
+        mdd = "-" if c["mdd_paired"] is None else f"{100 * c['mdd_paired']:.1f}"
+        console.print(
+            f"  A={c['a']}  B={c['b']}: n {c['instances']}, only A {c['only_a']}, only B {c['only_b']}, "
+            f"B - A {100 * c['diff']:+.1f} {_iv(c['interval'], '+')}, McNemar p {c['p_value']:.3g}, "
+            f"MDD paired {mdd}, unpaired {100 * c['mdd_unpaired']:.1f}"
         )
-    console.print(table)
+    for c in pairs:
+        console.print(sentences.mdd_sentence(c))
+        warning = sentences.discordance_warning(c)
+        if warning:
+            console.print(warning)
+
+
+def print_external(report: dict[str, Any]) -> None:
+    """External runs: their rates and their paired comparisons with the sweep's runs, then their limits."""
+    entries = report.get("external") or []
+    for e in entries:
+        console.print(f"external {e['name']} ({e['kind'].replace('_', ' ')}, {e['source']}): {rate_text(e)}")
+        print_pairs({"comparisons": e["comparisons"]})
+        if not e["comparisons"]:
+            console.print(f"  no instance of {e['name']} is in any run of this sweep")
+    if entries:
+        console.print(LIMITS)
 
 
 def _run_results(ref: str, store_url: str | None) -> tuple[str, dict[str, Result], ResultStore]:
@@ -107,11 +134,19 @@ def _run_results(ref: str, store_url: str | None) -> tuple[str, dict[str, Result
 def compare_command(
     a: str, b: str, store_url: str | None, settings: StatsSettings | None = None
 ) -> RunComparison:
-    """Paired statistics of two runs; a regression diff when they evaluated the same patches."""
+    """Paired statistics of two runs; a regression diff when they evaluated the same patches. A run is
+    SWEEP:RUN in the store, or a JSON file: an official run report or a results file of resolved ids."""
     settings = settings or StatsSettings()
-    name_a, ra, store = _run_results(a, store_url)
-    name_b, rb, _ = _run_results(b, store_url)
-    same = same_candidates(store, ra, rb)
+    ext_a, ext_b = (load_external(r) if is_external(r) else None for r in (a, b))
+    name_a, ra, store = _side(a, ext_a, store_url)
+    name_b, rb, store_b = _side(b, ext_b, store_url)
+    if ext_a and not ext_a.closed:
+        ra = ext_a.results(_universe(ext_a, ext_b, rb))
+    if ext_b and not ext_b.closed:
+        rb = ext_b.results(_universe(ext_b, ext_a, ra))
+    store = store or store_b
+    external = ext_a is not None or ext_b is not None
+    same = not external and store is not None and same_candidates(store, ra, rb)
     cmp = compare_runs(ra, rb, names=(name_a, name_b), settings=settings, same_candidates=same)
     if not cmp.common:
         raise ConfigError(f"{name_a} and {name_b} have no instance in common", source="compare")
@@ -126,7 +161,46 @@ def compare_command(
         ):
             if ids:
                 console.print(f"{title}: {', '.join(ids)}")
+    for ext in (ext_a, ext_b):
+        if ext is not None:
+            console.print(external_note(ext, len(cmp.common)))
+    if external:
+        console.print(LIMITS)
     return cmp
+
+
+def _universe(ext: ExternalRun, other: ExternalRun | None, other_results: dict[str, Result]) -> set[str]:
+    """The instances a results file (resolved ids only) is matched on: the other run's instances."""
+    if other is None or other.closed:
+        return set(other_results)
+    return set(ext.verdicts) | set(other.verdicts)
+
+
+def _side(
+    ref: str, ext: ExternalRun | None, store_url: str | None
+) -> tuple[str, dict[str, Result], ResultStore | None]:
+    if ext is None:
+        return _run_results(ref, store_url)
+    return ext.name, ext.results(), None
+
+
+def external_note(ext: ExternalRun, common: int) -> str:
+    """How an external run's instances were matched, and its official rate when the file gives one."""
+    if ext.kind == "run_report":
+        official = (
+            f"; its official rate counts all {ext.total} instances: "
+            f"{sum(v == 'resolved' for v in ext.verdicts.values())}/{ext.total}"
+            if ext.total
+            else ""
+        )
+        return (
+            f"{ext.name} (official run report {ext.source}): its {len(ext.verdicts)} submitted instances, "
+            f"{common} of them in common{official}."
+        )
+    return (
+        f"{ext.name} (results file {ext.source}): it lists resolved ids only, so every instance it does not "
+        f"list as resolved counts as unresolved; matched on the {common} instances of the other run."
+    )
 
 
 def print_summary(cmp: RunComparison) -> None:
@@ -151,18 +225,18 @@ def print_statistics(cmp: RunComparison, settings: StatsSettings) -> None:
     s = cmp.stats
     verdict = "significant" if s.p_value < 0.05 else "not significant"
     console.print(
-        f"B - A = {100 * s.diff:+.1f} points, 95% CI {_iv(s.interval.as_list())} "
+        f"B - A = {100 * s.diff:+.1f} points, 95% CI {_iv(s.interval.as_list(), '+')} points "
         f"(paired bootstrap, B={settings.bootstrap}, seed {settings.seed})"
     )
     console.print(
         f"McNemar exact p = {s.p_value:.4g} ({verdict} at 0.05); discordant: {s.only_a} only A, "
         f"{s.only_b} only B; both {s.both}, neither {s.neither}"
     )
-    if s.mdd is not None:
-        console.print(
-            f"minimal detectable difference at this discordance ({_pct(s.discordance)}): "
-            f"{100 * s.mdd:.1f} points (alpha 0.05, power 0.8)"
-        )
+    pair = {"a": "A", "b": "B", **comparison_dict(s)}
+    console.print(sentences.mdd_sentence(pair))
+    warning = sentences.discordance_warning(pair)
+    if warning:
+        console.print(warning)
 
 
 def print_regressions(cmp: RunComparison) -> None:

@@ -8,6 +8,7 @@ from typing import Any
 
 from orchestrator.commit import gc_paused, load_results
 from orchestrator.report.extended import run_summary
+from orchestrator.report.external import ExternalRun, external_section
 from orchestrator.report.integrity import apply_flag_policy, integrity_summary
 from orchestrator.report.regression import pairwise
 from orchestrator.report.replicates import base_seeds, replicate_stats
@@ -92,32 +93,38 @@ def extended_report(
 
 
 def detectable_difference(prim: list[Result]) -> dict[str, Any]:
-    """Minimal detectable difference (alpha 0.05, power 0.8) of two independent runs of this size."""
+    """Minimal detectable difference (alpha 0.05, power 0.8) of two independent runs of this size at 50%,
+    the worst case; each comparison gives it at the rates of its own two runs (never pooled over runs)."""
     per_run: dict[str, int] = defaultdict(int)
     for r in prim:
         per_run[r.run] += 1
     n = max(per_run.values(), default=0)
-    rate = sum(r.resolved for r in prim) / len(prim) if prim else 0.0
     return {
         "instances": n,
-        "rate": round(rate, 6),
         "alpha": 0.05,
         "power": 0.8,
-        "unpaired": round(mdd_unpaired(n, rate), 6),
         "unpaired_at_50": round(mdd_unpaired(n, 0.5), 6),
     }
 
 
-def write_reports(store: ResultStore, sweep_id: str, settings: StatsSettings | None = None) -> list[str]:
+def write_reports(
+    store: ResultStore,
+    sweep_id: str,
+    settings: StatsSettings | None = None,
+    external: list[ExternalRun] | None = None,
+) -> list[str]:
     """Write `{run}.{sweep_id}.json` per run, `report.json` and `report.html`; returns the keys written.
+    ``external``: runs evaluated elsewhere, compared with the sweep's runs (report.json's ``external``).
 
     The cyclic garbage collector stays off until the results are freed again: scanning 100,000 live
     results (which hold no cycles) once it is back on cost a second of a 100,000-result report."""
     with gc_paused():
-        return _write_reports(store, sweep_id, settings)
+        return _write_reports(store, sweep_id, settings, external or [])
 
 
-def _write_reports(store: ResultStore, sweep_id: str, settings: StatsSettings | None) -> list[str]:
+def _write_reports(
+    store: ResultStore, sweep_id: str, settings: StatsSettings | None, external: list[ExternalRun]
+) -> list[str]:
     from orchestrator.report.html import render_html
 
     paths = SweepPaths(sweep_id)
@@ -132,6 +139,8 @@ def _write_reports(store: ResultStore, sweep_id: str, settings: StatsSettings | 
         store.put(key, json.dumps(swebench_run_report(prim, total, run), indent=2).encode("utf-8"))
         written.append(key)
     report = extended_report(results, {"sweep_id": sweep_id, **manifest}, settings, prim)
+    if external:
+        report["external"] = external_section(prim, external, settings or StatsSettings())
     key = paths.report("report.json")
     store.put(key, json.dumps(report, indent=2).encode("utf-8"))
     written.append(key)

@@ -2,11 +2,12 @@
 
 from __future__ import annotations
 
-from collections import defaultdict
+from collections import Counter, defaultdict
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
+from orchestrator.report import sentences
 from orchestrator.report.svg import RatePoint, grouped_bars, heatmap, histogram, rate_chart
 from workers.models import Result
 
@@ -82,8 +83,17 @@ def heatmap_figure(results: list[Result], prim: list[Result]) -> str:
 
 def durations_figure(results: list[Result], phase: str = "test") -> str:
     values = [r.durations[phase] for r in results if phase in r.durations]
-    return histogram(
-        "chart-durations", values, f"Distribution of {phase}-phase durations ({len(values)} items)"
+    return histogram("chart-durations", values, f"Distribution of {durations_pool(results, phase)}")
+
+
+def durations_pool(results: list[Result], phase: str = "test") -> str:
+    """What the durations histogram pools, in words: how many results, runs, and evaluations per instance."""
+    per_instance = Counter((r.run, r.instance_id) for r in results if phase in r.durations)
+    return sentences.durations_pool(
+        sum(per_instance.values()),
+        len({run for run, _ in per_instance}),
+        max(per_instance.values(), default=1),
+        phase,
     )
 
 

@@ -5,7 +5,8 @@ from __future__ import annotations
 from html import escape
 from typing import Any
 
-from orchestrator.report import figures, tables
+from orchestrator.report import figures, sentences, tables
+from orchestrator.report.external import LIMITS, rate_text
 from orchestrator.report.rollouts import trajectories_table
 from workers.models import Result
 
@@ -18,7 +19,11 @@ p.meta, p.note { color: #555; font-size: 13px; margin: 4px 0; }
 nav a { margin-right: 14px; font-size: 13px; }
 table { border-collapse: collapse; font-size: 12.5px; margin: 10px 0; display: block; overflow-x: auto; }
 th, td { border-bottom: 1px solid #e6e6e6; padding: 4px 8px; text-align: right; white-space: nowrap; }
-th:first-child, td:first-child, th:nth-child(2), td:nth-child(2) { text-align: left; }
+th { white-space: normal; vertical-align: bottom; }
+td:first-child { white-space: normal; overflow-wrap: anywhere; min-width: 140px; max-width: 320px; }
+th:first-child, td:first-child { text-align: left; }
+span.sub { color: #666; font-size: 11.5px; }
+p.warn { color: #8a4b00; font-size: 13px; margin: 4px 0; }
 th { background: #f5f5f5; cursor: pointer; user-select: none; }
 th[aria-sort=ascending]::after { content: " \\25B2"; } th[aria-sort=descending]::after { content: " \\25BC"; }
 svg.chart { display: block; margin: 8px 0; background: #fff; }
@@ -91,15 +96,42 @@ def _header(report: dict[str, Any]) -> str:
     )
 
 
-def _mdd_note(report: dict[str, Any]) -> str:
+def _warn(text: str | None) -> str:
+    return f'<p class="warn">{escape(text)}</p>' if text else ""
+
+
+def _mdd_notes(report: dict[str, Any]) -> str:
+    """Per comparison, the paired MDD against the unpaired one at the two runs' own rates, in words that
+    follow the numbers; then the warnings for MDDs that rest on few discordant instances."""
+    comparisons = report.get("comparisons") or []
     d = report.get("detectable_difference") or {}
-    if not d.get("instances"):
+    out = []
+    if d.get("instances"):
+        out.append(
+            _note(
+                f"Minimal detectable differences (MDD, alpha 0.05, power 0.8): with {d['instances']} instances "
+                f"per run, two independent runs near 50% must differ by {100 * d['unpaired_at_50']:.1f} points."
+            )
+        )
+    out += [_note(sentences.mdd_sentence(c)) for c in comparisons if c.get("mdd_unpaired") is not None]
+    out += [_warn(sentences.discordance_warning(c)) for c in comparisons]
+    return "".join(out)
+
+
+def _external_section(report: dict[str, Any]) -> str:
+    """Runs evaluated elsewhere: their rates, their comparisons with the sweep's runs, and their limits."""
+    entries = report.get("external") or []
+    if not entries:
         return ""
-    return _note(
-        f"With {d['instances']} instances per run, two independent runs near {tables.pct(d['rate'])} must differ by "
-        f"{100 * d['unpaired']:.1f} points (at 50%: {100 * d['unpaired_at_50']:.1f}) to be detected with "
-        "alpha 0.05 and power 0.8. A paired comparison on the same instances needs less: see its MDD column."
-    )
+    parts = [
+        _note(f"{e['name']} ({e['kind'].replace('_', ' ')}, {e['source']}): {rate_text(e)}") for e in entries
+    ]
+    comparisons = [c for e in entries for c in e["comparisons"]]
+    parts.append(tables.comparisons_table({"comparisons": comparisons}, "table-external"))
+    parts += [_note(sentences.mdd_sentence(c)) for c in comparisons]
+    parts += [_warn(sentences.discordance_warning(c)) for c in comparisons]
+    parts.append(_warn(LIMITS))
+    return _section("external", "External runs (evaluated elsewhere; matched on instance ids)", *parts)
 
 
 def render_html(report: dict[str, Any], results: list[Result], prim: list[Result]) -> str:
@@ -115,17 +147,19 @@ def render_html(report: dict[str, Any], results: list[Result], prim: list[Result
                 "One result per instance and run (repeat 0). Intervals are 95%: Wilson and a percentile "
                 "bootstrap over instances; 'SE by repo' is clustered by repository."
             ),
+            _warn(sentences.cluster_warning(report["runs"])),
         ),
         _section(
             "comparisons",
             "Paired comparisons (common instances)",
             tables.comparisons_table(report),
             _note(
-                "McNemar's exact test on the discordant instances; the interval is a paired bootstrap "
-                "of B - A."
+                "B - A, its interval and the MDDs are in points. McNemar's exact test on the discordant "
+                "instances; the interval is a paired bootstrap of B - A."
             ),
-            _mdd_note(report),
+            _mdd_notes(report),
         ),
+        _external_section(report),
         _section(
             "replicates",
             "Across seeds and repeats",
@@ -137,7 +171,13 @@ def render_html(report: dict[str, Any], results: list[Result], prim: list[Result
             f"Heatmap: {figures.heatmap_title(results, prim)}",
             figures.heatmap_figure(results, prim),
         ),
-        _section("durations", "Durations", figures.durations_figure(results), tables.durations_table(report)),
+        _section(
+            "durations",
+            "Durations",
+            _note(f"The histogram shows the {figures.durations_pool(results)}."),
+            figures.durations_figure(results),
+            tables.durations_table(report),
+        ),
         _section(  # rollouts (issue 13): every generated patch's trajectory, one click away
             "trajectories",
             "Trajectories",

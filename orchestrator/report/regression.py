@@ -142,6 +142,7 @@ def comparison_dict(c: PairedComparison) -> dict[str, Any]:
         "p_value": round(c.p_value, 6),
         "discordance": round(c.discordance, 6),
         "mdd_paired": None if c.mdd is None else round(c.mdd, 6),
+        "mdd_unpaired": round(c.mdd_unpaired, 6),
     }
 
 

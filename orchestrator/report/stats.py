@@ -21,6 +21,11 @@ DEFAULT_BOOTSTRAP = 2000
 DEFAULT_SEED = 0
 CONFIDENCE = 0.95
 MAX_LEVELS = 8  # up to this many distinct values, bootstrap by resampling level counts
+# Below these, reports warn: a cluster-robust SE from fewer than 10 clusters is itself unreliable and
+# too small (Cameron & Miller 2015, J. Human Resources 50(2), sec. VI), and the paired MDD's normal
+# approximation is optimistic with fewer than 10 discordant pairs (see mdd_paired).
+MIN_CLUSTERS = 10
+MIN_DISCORDANT = 10
 
 
 @dataclass(frozen=True)
@@ -169,16 +174,20 @@ def mean_se(values: Sequence[float]) -> tuple[float, float | None]:
     return mean, statistics.stdev(values) / math.sqrt(len(values))
 
 
-def mdd_unpaired(n: int, rate: float, *, alpha: float = 0.05, power: float = 0.8) -> float:
-    """Minimal detectable difference of two independent rates, n instances each, around ``rate``.
+def mdd_unpaired(
+    n: int, rate: float, rate_b: float | None = None, *, alpha: float = 0.05, power: float = 0.8
+) -> float:
+    """Minimal detectable difference of two independent rates, n instances each, at ``rate`` and ``rate_b``.
 
-    ``(z_{1-alpha/2} + z_power) * sqrt(2 p (1 - p) / n)``: the two-proportion z-test's normal
-    approximation with equal variances. n = 500 at p = 0.5 gives 8.9 points.
+    ``(z_{1-alpha/2} + z_power) * sqrt((p_a (1 - p_a) + p_b (1 - p_b)) / n)``: the two-proportion
+    z-test's normal approximation (``rate_b`` defaults to ``rate``: equal variances). n = 500 at
+    p = 0.5 gives 8.9 points.
     """
     if n <= 0:
         return 1.0
+    pb = rate if rate_b is None else rate_b
     z = z_value(1 - alpha) + NormalDist().inv_cdf(power)
-    return min(1.0, z * math.sqrt(2 * rate * (1 - rate) / n))
+    return min(1.0, z * math.sqrt((rate * (1 - rate) + pb * (1 - pb)) / n))
 
 
 def mdd_paired(n: int, discordance: float, *, alpha: float = 0.05, power: float = 0.8) -> float | None:
@@ -256,6 +265,7 @@ class PairedComparison:
     p_value: float
     discordance: float
     mdd: float | None
+    mdd_unpaired: float
 
 
 def paired_comparison(
@@ -288,4 +298,5 @@ def paired_comparison(
         p_value=mcnemar_exact(only_a, only_b),
         discordance=disc,
         mdd=mdd_paired(n, disc),
+        mdd_unpaired=mdd_unpaired(n, (both + only_a) / n if n else 0.0, (both + only_b) / n if n else 0.0),
     )

@@ -5,7 +5,8 @@ Every chart is a self-contained ``<svg>`` string (no scripts, no external fonts)
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+import math
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from html import escape
 
@@ -22,9 +23,28 @@ PALETTE = (
     "#bab0ac",
 )
 WIDTH = 900
-LABEL_W = 200
+LABEL_W = 300  # the widest left label area (30 characters); narrower when the labels are shorter
 AXIS = "#888"
 INK = "#222"
+
+# Advance widths (in em) of DejaVu Sans, the default sans-serif face of Debian/Ubuntu and one of the widest
+# (Arial, Helvetica and Liberation Sans are narrower): an area sized from them holds its text whole.
+_EM = {"%": 0.95, "m": 0.974, "w": 0.818, "M": 0.863, "W": 0.989, "@": 1.0, "_": 0.5, "-": 0.361}
+_EM |= dict.fromkeys(".,:; '", 0.318) | dict.fromkeys("ijl|", 0.278) | dict.fromkeys("/()[]", 0.39)
+_EM |= {"f": 0.352, "t": 0.392, "r": 0.411, "\u2026": 1.0}
+
+
+def text_width(text: str, size: float = 12) -> float:
+    """An upper estimate of the rendered width of ``text`` in pixels (10% margin over DejaVu Sans)."""
+    em = 0.0
+    for ch in text:
+        em += _EM.get(ch, 0.636 if ch.isdigit() else 0.78 if ch.isupper() else 0.62)
+    return em * size * 1.1
+
+
+def label_width(labels: Sequence[str], size: float = 12, pad: float = 16) -> float:
+    """Width of a label column that holds the widest of ``labels`` whole (at most LABEL_W)."""
+    return min(float(LABEL_W), max((text_width(t, size) for t in labels), default=0.0) + pad)
 
 
 @dataclass(frozen=True)
@@ -100,24 +120,28 @@ def _percent_axis(x0: float, x1: float, y0: float, y1: float) -> list[str]:
 
 
 def rate_chart(chart_id: str, points: Sequence[RatePoint], title: str) -> str:
-    """One row per run: a bar to the rate, a dot at it and a whisker over its interval."""
+    """One row per run: a bar to the rate, a dot at it and a whisker over its interval.
+
+    The label areas left (run) and right (value) are sized from their texts, so both show whole."""
     row, top = 30, 10
-    x0, x1 = LABEL_W, WIDTH - 90
+    labels = distinct_labels([p.label for p in points])
+    notes = [p.note or f"{100 * p.rate:.1f}%" for p in points]
+    x0 = label_width(list(labels.values()))
+    x1 = WIDTH - max((text_width(n) for n in notes), default=0.0) - 16
     height = top + row * len(points) + 30
     body = _percent_axis(x0, x1, top, top + row * len(points))
-    labels = distinct_labels([p.label for p in points])
-    for i, p in enumerate(points):
+    for i, (p, note) in enumerate(zip(points, notes, strict=True)):
         y = top + row * i + row / 2
         colour = PALETTE[i % len(PALETTE)]
         xr, xl, xh = (x0 + (x1 - x0) * v for v in (p.rate, p.low, p.high))
         body += [
             _text(x0 - 8, y + 4, labels[p.label], "end"),
-            f'<rect x="{x0}" y="{y - 9:.1f}" width="{xr - x0:.1f}" height="18" fill="{colour}" opacity="0.35"/>',
+            f'<rect x="{x0:.1f}" y="{y - 9:.1f}" width="{xr - x0:.1f}" height="18" fill="{colour}" opacity="0.35"/>',
             f'<line x1="{xl:.1f}" y1="{y:.1f}" x2="{xh:.1f}" y2="{y:.1f}" stroke="{INK}" stroke-width="2"/>',
             f'<line x1="{xl:.1f}" y1="{y - 6:.1f}" x2="{xl:.1f}" y2="{y + 6:.1f}" stroke="{INK}" stroke-width="2"/>',
             f'<line x1="{xh:.1f}" y1="{y - 6:.1f}" x2="{xh:.1f}" y2="{y + 6:.1f}" stroke="{INK}" stroke-width="2"/>',
             f'<circle cx="{xr:.1f}" cy="{y:.1f}" r="6" fill="{colour}" stroke="{INK}"/>',
-            _text(x1 + 8, y + 4, p.note or f"{100 * p.rate:.1f}%"),
+            _text(x1 + 8, y + 4, note),
         ]
     return _svg(chart_id, height, body, title)
 
@@ -131,9 +155,9 @@ def grouped_bars(
 ) -> str:
     """Horizontal bars per group (repository), one per series (run), with interval whiskers and a legend."""
     bar, gap = 14, 12
-    x0, x1 = LABEL_W, WIDTH - 90
+    x0, x1 = label_width([_short(g) for g in groups]), WIDTH - 20
     group_h = bar * len(series) + gap
-    body, top = _legend(series, 8)
+    body, top = _legend(series, 8, x0)
     height = int(top + group_h * len(groups) + 30)
     body += _percent_axis(x0, x1, top, top + group_h * len(groups))
     for gi, group in enumerate(groups):
@@ -154,15 +178,15 @@ def grouped_bars(
     return _svg(chart_id, height, body, title)
 
 
-def _legend(series: Sequence[str], y: float) -> tuple[list[str], float]:
+def _legend(series: Sequence[str], y: float, left: float) -> tuple[list[str], float]:
     """Colour keys in rows that wrap at the chart's width; returns them and the y below them."""
-    out, x = [], float(LABEL_W)
+    out, x = [], left
     labels = distinct_labels(series)
     for i, name in enumerate(series):
         label = labels[name]
-        step = 30 + 7 * len(label)
-        if x + step > WIDTH and x > LABEL_W:
-            x, y = float(LABEL_W), y + 18
+        step = 30 + text_width(label)
+        if x + step > WIDTH and x > left:
+            x, y = left, y + 18
         colour = PALETTE[i % len(PALETTE)]
         out += [
             f'<rect x="{x:.1f}" y="{y:.1f}" width="12" height="12" fill="{colour}"/>',
@@ -181,17 +205,17 @@ def heatmap(
 ) -> str:
     """A grid of rates: darker is higher; each cell shows the rate and how many results it holds."""
     top, cell_h = 40, 34
-    cell_w = min(140.0, (WIDTH - LABEL_W - 10) / max(len(cols), 1))
+    left = label_width([_short(r) for r in rows])
+    cell_w = min(140.0, (WIDTH - left - 10) / max(len(cols), 1))
     height = top + cell_h * len(rows) + 10
     body = [
-        _text(LABEL_W + cell_w * (j + 0.5), top - 10, _short(c, int(cell_w / 7)), "middle")
-        for j, c in enumerate(cols)
+        _text(left + cell_w * (j + 0.5), top - 10, _fit(c, cell_w - 4), "middle") for j, c in enumerate(cols)
     ]
     for i, r in enumerate(rows):
         y = top + i * cell_h
-        body.append(_text(LABEL_W - 8, y + cell_h / 2 + 4, _short(r), "end"))
+        body.append(_text(left - 8, y + cell_h / 2 + 4, _short(r), "end"))
         for j, c in enumerate(cols):
-            x = LABEL_W + j * cell_w
+            x = left + j * cell_w
             cell = cells.get((r, c))
             if cell is None:
                 body.append(
@@ -200,11 +224,22 @@ def heatmap(
                 continue
             rate, n = cell
             ink = "#fff" if rate > 0.55 else INK
+            full = f"{100 * rate:.0f}% (n={n})"
+            shown = full if text_width(full, 11) <= cell_w - 4 else f"{100 * rate:.0f}%"
             body += [
-                f'<rect x="{x:.1f}" y="{y}" width="{cell_w - 2:.1f}" height="{cell_h - 2}" fill="{_blue(rate)}"/>',
-                _text(x + cell_w / 2, y + cell_h / 2 + 4, f"{100 * rate:.0f}% (n={n})", "middle", 11, ink),
+                f'<rect x="{x:.1f}" y="{y}" width="{cell_w - 2:.1f}" height="{cell_h - 2}" fill="{_blue(rate)}">'
+                f"<title>{escape(f'{r}, {c}: {full}')}</title></rect>",
+                _text(x + cell_w / 2, y + cell_h / 2 + 4, shown, "middle", 11, ink),
             ]
     return _svg(chart_id, height, body, title)
+
+
+def _fit(label: str, width: float, size: float = 12) -> str:
+    """``label``, its middle elided until it fits ``width`` pixels."""
+    limit = len(label)
+    while limit > 3 and text_width(_short(label, limit), size) > width:
+        limit -= 1
+    return _short(label, limit)
 
 
 def _blue(rate: float) -> str:
@@ -238,4 +273,56 @@ def histogram(chart_id: str, values: Sequence[float], title: str, bins: int = 20
         _text(x0 - 6, top + 10, str(peak), "end", 11, AXIS),
         _text(x0 - 6, top + plot_h, "0", "end", 11, AXIS),
     ]
+    return _svg(chart_id, height, body, title)
+
+
+def series_chart(
+    chart_id: str,
+    xlabels: Sequence[str],
+    lines: Mapping[str, Sequence[RatePoint | None]],
+    title: str,
+) -> str:
+    """Rates over time: one line per series (run) across the x positions (sweeps), a dot and a whisker
+    (interval) at each point, a legend on top; a missing point breaks the line."""
+    left, right, plot_h = 60.0, WIDTH - 30.0, 240.0
+    body, top = _legend(list(lines), 8, left)
+    height = int(top + plot_h + 60)
+    for tick in (0, 25, 50, 75, 100):
+        y = top + plot_h * (1 - tick / 100)
+        body += [
+            f'<line x1="{left:.1f}" y1="{y:.1f}" x2="{right:.1f}" y2="{y:.1f}" stroke="#ddd"/>',
+            _text(left - 6, y + 4, f"{tick}%", "end", 11, AXIS),
+        ]
+    n = max(len(xlabels), 1)
+    step = (right - left) / n
+    xs = [left + step * (i + 0.5) for i in range(n)]
+    need = max((text_width(label, 11) for label in xlabels), default=0.0) + 8
+    every = max(1, math.ceil(need / step))  # label every n-th point, each whole, none overlapping
+    for i, label in enumerate(xlabels):
+        if i % every == 0:
+            half = text_width(label, 11) / 2
+            x, anchor = min(max(xs[i], half), WIDTH - half), "middle"  # kept inside the chart
+            body.append(_text(x, top + plot_h + 16, label, anchor, 11, AXIS))
+    polylines, marks = [], []
+    for si, (name, points) in enumerate(lines.items()):
+        colour = PALETTE[si % len(PALETTE)]
+        segments: list[list[str]] = [[]]
+        for i, p in enumerate(points):
+            if p is None:
+                segments.append([])
+                continue
+            x = xs[i] + (si - (len(lines) - 1) / 2) * 3  # a small offset: whiskers of runs do not overlap
+            y, yl, yh = (top + plot_h * (1 - v) for v in (p.rate, p.low, p.high))
+            segments[-1].append(f"{x:.1f},{y:.1f}")
+            marks += [
+                f'<line x1="{x:.1f}" y1="{yl:.1f}" x2="{x:.1f}" y2="{yh:.1f}" stroke="{colour}" stroke-width="1.5"/>',
+                f'<circle cx="{x:.1f}" cy="{y:.1f}" r="4" fill="{colour}" stroke="{INK}">'
+                f"<title>{escape(f'{name}, {xlabels[i]}: {p.note}')}</title></circle>",
+            ]
+        polylines += [
+            f'<polyline points="{" ".join(seg)}" fill="none" stroke="{colour}" stroke-width="2"/>'
+            for seg in segments
+            if len(seg) > 1
+        ]
+    body += polylines + marks
     return _svg(chart_id, height, body, title)

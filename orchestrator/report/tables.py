@@ -23,19 +23,30 @@ def num(x: float | int | None, fmt: str = "{:,}") -> Cell:
     return ("-", None) if x is None else (fmt.format(x), x)
 
 
-def points(x: float | None) -> Cell:
-    return ("-", None) if x is None else (f"{100 * x:.1f} pts", x)
+def points(x: float | None, sign: str = "") -> Cell:
+    return ("-", None) if x is None else (f"{100 * x:{sign}.1f} pts", x)
+
+
+def points_interval(iv: list[float] | None) -> Cell:
+    """An interval of a difference, in points like the difference itself."""
+    if not iv:
+        return "-", None
+    return f"[{100 * iv[0]:+.1f}, {100 * iv[1]:+.1f}] pts", iv[0]
 
 
 def table(table_id: str, headers: list[str], rows: list[list[Cell]]) -> str:
-    """A table whose columns sort on click (the page's script), each cell with its sort key."""
+    """A table whose columns sort on click (the page's script), each cell with its sort key.
+
+    A cell's text may hold lines (``\\n``): the first is its value, the others are stacked below it."""
     head = "".join(f'<th scope="col" title="sort by {escape(h)}">{escape(h)}</th>' for h in headers)
     body = []
     for row in rows:
         cells = []
         for text, key in row:
             attr = "" if key is None else f' data-sort="{escape(str(key))}"'
-            cells.append(f"<td{attr}>{escape(text)}</td>")
+            first, *more = text.split("\n")
+            sub = "".join(f'<br><span class="sub">{escape(m)}</span>' for m in more)
+            cells.append(f"<td{attr}>{escape(first)}{sub}</td>")
         body.append(f"<tr>{''.join(cells)}</tr>")
     return (
         f'<table id="{table_id}" class="sortable"><thead><tr>{head}</tr></thead>'
@@ -44,18 +55,17 @@ def table(table_id: str, headers: list[str], rows: list[list[Cell]]) -> str:
 
 
 def runs_table(report: dict[str, Any]) -> str:
+    """One row per run; model and scaffold stacked under the run, the other verdicts in one cell, so the
+    table fits a 1400 px window with its attempts, tokens and cost."""
     headers = [
         "run",
-        "model",
-        "scaffold",
-        "instances",
         "resolved",
         "rate",
         "95% Wilson",
         "95% bootstrap",
         "SE",
         "SE by repo",
-        *VERDICT_COLUMNS,
+        "other verdicts",
         "attempts",
         "infra errors",
         "tokens",
@@ -68,19 +78,18 @@ def runs_table(report: dict[str, Any]) -> str:
     for run, e in report["runs"].items():
         s, use = e["stats"], e.get("usage", {})
         prim_verdicts = e["instance_verdicts"]
+        label = " \u00b7 ".join(e["labels"][k] for k in ("model", "scaffold") if e["labels"].get(k))
+        others = [f"{v} {prim_verdicts[v]}" for v in VERDICT_COLUMNS if prim_verdicts.get(v)]
         rows.append(
             [
-                (run, run),
-                (e["labels"].get("model", "-"), None),
-                (e["labels"].get("scaffold", "-"), None),
-                num(s["instances"]),
-                num(s["resolved"]),
+                (f"{run}\n{label}" if label else run, run),
+                (f"{s['resolved']}/{s['instances']}", s["resolved"]),
                 (pct(s["rate"]), s["rate"]),
                 interval(s["wilson"]),
                 interval(s["bootstrap"]),
                 (pct(s["se"]), s["se"]),
                 (pct(s["clustered_se"]), s["clustered_se"]),
-                *(num(prim_verdicts[v]) for v in VERDICT_COLUMNS),
+                ("\n".join(others) or "none", s["instances"] - s["resolved"]),
                 num(e["attempts"]),
                 num(e["infra_errors"]),
                 num(use.get("tokens", {}).get("total")),
@@ -93,41 +102,42 @@ def runs_table(report: dict[str, Any]) -> str:
     return table("table-runs", headers, rows)
 
 
-def comparisons_table(report: dict[str, Any]) -> str:
+def comparisons_table(report: dict[str, Any], table_id: str = "table-comparisons") -> str:
+    """Every pair of runs; B - A, its interval and the MDDs all in points."""
     headers = [
-        "A",
-        "B",
+        "A / B",
         "common",
         "both",
         "only A",
         "only B",
         "neither",
         "B - A",
-        "95% CI (paired bootstrap)",
+        "95% CI of B - A (paired bootstrap)",
         "McNemar p",
         "discordance",
         "MDD (paired)",
+        "MDD (unpaired)",
         "differs in",
     ]
     rows = [
         [
-            (c["a"], c["a"]),
-            (c["b"], c["b"]),
+            (f"A: {c['a']}\nB: {c['b']}", f"{c['a']} {c['b']}"),
             num(c["instances"]),
             num(c["both"]),
             num(c["only_a"]),
             num(c["only_b"]),
             num(c["neither"]),
-            (f"{100 * c['diff']:+.1f} pts", c["diff"]),
-            interval(c["interval"]),
+            points(c["diff"], "+"),
+            points_interval(c["interval"]),
             num(c["p_value"], "{:.4g}"),
             (pct(c["discordance"]), c["discordance"]),
             points(c["mdd_paired"]),
+            points(c.get("mdd_unpaired")),
             (", ".join(c.get("differs_in", [])) + (" (ablation)" if c.get("ablation") else ""), None),
         ]
         for c in report.get("comparisons", [])
     ]
-    return table("table-comparisons", headers, rows)
+    return table(table_id, headers, rows)
 
 
 def replicates_table(report: dict[str, Any]) -> str | None:

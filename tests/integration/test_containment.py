@@ -44,7 +44,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from support.demo import ROOT, bundle_of, demo_items, diff_from_files, settings, with_patch
+from support.demo import RETRY, ROOT, bundle_of, demo_items, diff_from_files, settings, with_patch
 
 from workers.evaluate import EvalSettings, evaluate
 from workers.integrity.policy import IntegrityPolicy
@@ -61,7 +61,18 @@ FLOOD_TIMEOUT_S = 30.0
 KILL_SLACK_S = 15.0  # in-container kill (up to 10 s when it cannot start) + grace, then the container
 FLAG = "candidate changed test file tests/test_arith.py (restored)"
 # Longest first, so the two threads finish together; the gold item runs beside the fork bomb.
-CASES = ("forkbomb", "gold", "loop", "flood", "memory", "disk", "network", "edit_tests", "edit_tests_and_fix")
+CASES = (
+    "forkbomb",
+    "gold",
+    "loop",
+    "flood",
+    "memory",
+    "disk",
+    "manyfiles",
+    "network",
+    "edit_tests",
+    "edit_tests_and_fix",
+)
 
 
 @dataclass
@@ -144,7 +155,7 @@ def contained(
     # so the spec allows it here: this test is about the output cap, not about the runner's config.
     allow = gold.spec.model_copy(update={"integrity": IntegrityPolicy(allow=["pytest.ini"])})
     items["flood"] = items["flood"].model_copy(update={"spec": allow})
-    normal = settings(test_timeout_s=TEST_TIMEOUT_S, retry_backoff_s=0.5)
+    normal = settings(test_timeout_s=TEST_TIMEOUT_S, retry=RETRY)
     flood = normal.model_copy(update={"test_timeout_s": FLOOD_TIMEOUT_S})
 
     def one(case: str) -> Run:
@@ -222,14 +233,34 @@ def test_memory_hog_is_killed_for_memory(contained: Contained) -> None:
 def test_disk_filler_stops_at_the_file_size_limit(contained: Contained) -> None:
     run = contained.runs["disk"]
     assert run.result.verdict == "unresolved", run.result.reason
-    assert run.result.reason.startswith("unresolved: FAIL_TO_PASS 0/2 pass")
     output = run.output()
-    for path in ("/tmp/evalfleet-hostile.bin", "hostile.bin"):
-        assert f"DISKPROBE {path}: File too large after {LIMITS.disk_mb} MiB" in output
+    # Each file stops at the per-file limit; the two together pass the sandbox's total, so the disk
+    # watch may end the sandbox before the second probe reports (which one comes first is timing).
+    probes = [
+        f"DISKPROBE {p}: File too large after {LIMITS.disk_mb} MiB"
+        for p in ("/tmp/evalfleet-hostile.bin", "hostile.bin")
+    ]
+    if run.result.reason.startswith("disk limit"):
+        assert f"more than {LIMITS.disk_mb} MiB" in run.result.reason
+    else:
+        assert all(probe in output for probe in probes), output[-2000:]
+        assert run.result.reason.startswith("unresolved: FAIL_TO_PASS 0/2 pass")
     assert "wrote" not in output
     assert run.result.durations["test"] < TEST_TIMEOUT_S
     # The sandboxes wrote at most a few hundred MiB, and those went with them; other processes on this
     # host may write too, so only a loss far above that counts.
+    assert contained.disk_free_before - contained.disk_free_after < 2 << 30
+
+
+def test_many_small_files_stop_at_the_sandbox_disk_limit(contained: Contained) -> None:
+    """8 GiB in 1 MiB files, each far below the per-file limit: the sandbox's total use is what stops it."""
+    run = contained.runs["manyfiles"]
+    assert run.result.verdict == "unresolved", run.result.reason
+    assert (
+        run.result.reason == f"disk limit: the sandbox wrote more than {LIMITS.disk_mb} MiB; sandbox killed"
+    )
+    assert "wrote 8 GiB" not in run.output()
+    assert run.result.durations["test"] < TEST_TIMEOUT_S
     assert contained.disk_free_before - contained.disk_free_after < 2 << 30
 
 

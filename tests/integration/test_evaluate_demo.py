@@ -16,7 +16,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from support.demo import demo_items, expected_verdicts, settings
+from support.demo import RETRY, demo_items, expected_verdicts, settings
 
 from workers.evaluate import evaluate
 from workers.models import Result, WorkItem
@@ -42,7 +42,7 @@ def evaluated(
     """The whole demo sweep evaluated two items at a time."""
     sweep_id = f"pytest-demo-{uuid.uuid4().hex[:8]}"
     items = demo_items(sweep_id=sweep_id)
-    s = settings(retry_backoff_s=0.5)
+    s = settings(retry=RETRY)
     out = tmp_path_factory.mktemp("demo-sweep")
 
     def one(item: WorkItem) -> tuple[WorkItem, Result, Path]:

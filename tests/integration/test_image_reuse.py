@@ -16,7 +16,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from support.demo import demo_items, rekey, settings
+from support.demo import RETRY, demo_items, rekey, settings
 
 from workers.evaluate import EvalSettings, evaluate
 from workers.images import build_chain, build_history
@@ -72,7 +72,7 @@ def test_one_env_build_for_two_concurrent_items(
     planned_tags: dict[str, str],
     tmp_path: Path,
 ) -> None:
-    s: EvalSettings = settings(test_timeout_s=15, retry_backoff_s=0.5).model_copy(update={"images": options})
+    s: EvalSettings = settings(test_timeout_s=15, retry=RETRY).model_copy(update={"images": options})
     state = options.state_dir
     assert state is not None
 

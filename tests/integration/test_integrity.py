@@ -19,7 +19,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from support.demo import ROOT, bundle_of, demo_items, diff_from_files, settings, with_patch
+from support.demo import RETRY, ROOT, bundle_of, demo_items, diff_from_files, settings, with_patch
 
 from orchestrator.report.integrity import apply_flag_policy, integrity_summary
 from workers.evaluate import evaluate
@@ -124,7 +124,7 @@ def runs(
     }
     work = tmp_path_factory.mktemp("integrity")
     items = {name: make_item(case, golds, work, name) for name, case in CASES.items()}
-    s = settings(test_timeout_s=TEST_TIMEOUT_S, retry_backoff_s=0.5)
+    s = settings(test_timeout_s=TEST_TIMEOUT_S, retry=RETRY)
 
     def one(name: str) -> Run:
         return Run(items[name], evaluate(items[name], s, work / "out" / name), work / "out" / name)

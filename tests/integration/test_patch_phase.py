@@ -10,7 +10,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from support.demo import demo_items, settings, with_patch
+from support.demo import RETRY, demo_items, settings, with_patch
 
 from workers.evaluate import evaluate
 from workers.models import WorkItem
@@ -49,7 +49,7 @@ def test_a_fuzzy_patch_applies_at_the_last_step_of_the_chain(
     gold: WorkItem, base_image: str, tmp_path: Path, docker_client: Any
 ) -> None:
     item = with_patch(gold, fuzzy(gold.candidate.patch or ""), run="fuzzy")
-    result = evaluate(item, settings(retry_backoff_s=0.5), tmp_path)
+    result = evaluate(item, settings(retry=RETRY), tmp_path)
     assert (result.verdict, result.patch_method) == ("resolved", "patch --fuzz=5"), result.reason
     log = run_log(tmp_path)
     tried = re.findall(
@@ -70,7 +70,7 @@ def test_the_tree_is_reset_between_tries(gold: WorkItem, base_image: str, tmp_pa
     """``--reject`` creates calc/notes.txt and leaves a .rej for the fuzzy hunk; without the reset that
     follows, ``patch`` would find the new file there already and give up."""
     item = with_patch(gold, NEW_FILE + fuzzy(gold.candidate.patch or ""), run="reject-then-fuzz")
-    result = evaluate(item, settings(retry_backoff_s=0.5), tmp_path)
+    result = evaluate(item, settings(retry=RETRY), tmp_path)
     assert (result.verdict, result.patch_method) == ("resolved", "patch --fuzz=5"), result.reason
     log = run_log(tmp_path)
     assert "Applied patch calc/notes.txt cleanly." in log  # the --reject step's partial work
@@ -80,6 +80,6 @@ def test_the_tree_is_reset_between_tries(gold: WorkItem, base_image: str, tmp_pa
 def test_a_patch_that_applies_nowhere_fails_after_the_whole_chain(gold: WorkItem, tmp_path: Path) -> None:
     garbage = (gold.candidate.patch or "").replace("-    return a // b", "-    return a %% b")
     garbage = re.sub(r"^index .*\n", "", garbage, flags=re.MULTILINE)
-    result = evaluate(with_patch(gold, garbage, run="garbage"), settings(retry_backoff_s=0.5), tmp_path)
+    result = evaluate(with_patch(gold, garbage, run="garbage"), settings(retry=RETRY), tmp_path)
     assert (result.verdict, result.patch_applied, result.patch_method) == ("patch_failed", False, None)
     assert run_log(tmp_path).count("# exit=") == 8  # four tries, four resets

@@ -9,7 +9,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from support.demo import demo_items, settings
+from support.demo import RETRY, demo_items, settings
 
 from workers.evaluate import evaluate
 from workers.paths import FILES
@@ -28,7 +28,7 @@ def test_items_of_one_image_take_spares_and_leave_nothing(
         it for it in demo_items(sweep_id=sweep_id, run="gold") if it.instance.instance_id == "demo__calc-1"
     )
     items = [gold.model_copy(update={"key": f"{gold.key}-{n}", "repeat": n}) for n in range(3)]
-    pipelined = settings(spare_sandboxes=True, background_removal=True, retry_backoff_s=0.5)
+    pipelined = settings(spare_sandboxes=True, background_removal=True, retry=RETRY)
     results = [evaluate(item, pipelined, tmp_path / item.key) for item in items]
     assert [r.verdict for r in results] == ["resolved"] * 3
     logs = [(tmp_path / it.key / "attempt-1" / FILES.run_log).read_text(encoding="utf-8") for it in items]

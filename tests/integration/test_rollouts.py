@@ -17,9 +17,9 @@ from support.llmserver import Fault, Script, ScriptedLLM, demo_scripts, hacking_
 from orchestrator.config import load_config
 from orchestrator.execute import eval_settings
 from orchestrator.rollouts import record_key
-from orchestrator.scheduler import evaluate_and_commit
 from orchestrator.store import SweepPaths, open_store
 from orchestrator.sweep import plan_sweep
+from orchestrator.task import evaluate_and_commit
 from workers.integrity.flags import kind_of
 from workers.models import Result
 

@@ -15,6 +15,7 @@ from orchestrator.config import StoreConfig
 from orchestrator.scheduler import init_ray, run_items
 from orchestrator.store import FileStore
 from workers.evaluate import EvalSettings
+from workers.retry import RetryPolicy
 
 pytestmark = pytest.mark.ray
 TESTS = Path(__file__).resolve().parents[1]
@@ -58,13 +59,13 @@ def test_every_item_is_committed_once(ray_local: int, tmp_path: Path, batch_size
     assert len(load_results(FileStore(tmp_path / "store"), todo[0].sweep_id)) == 10
 
 
-def test_items_of_a_failed_batch_are_resubmitted_alone(ray_local: int, tmp_path: Path) -> None:
+def test_infra_errors_in_a_batch_are_retried_by_its_task(ray_local: int, tmp_path: Path) -> None:
     store_cfg = StoreConfig(url=f"file://{tmp_path}/store")
     todo = work_items(9, "batches-flaky")
     done = list(
         run_items(
             todo,
-            EvalSettings(max_attempts=3),
+            EvalSettings(retry=RetryPolicy(max_attempts=3, backoff_s=0.1, jitter_s=0)),
             store_cfg,
             slots=ray_local,
             batch_size=4,

@@ -13,7 +13,7 @@ from typing import Any
 import pytest
 from support.s3server import SeaweedS3, new_bucket_store
 
-from orchestrator.commit import commit_result, committed_keys, load_results
+from orchestrator.commit import commit_result, committed_keys, failures, load_results, record_failure
 from orchestrator.store import FileStore, ResultStore, S3Store, SweepPaths, _is_transient
 from workers.models import Attempt, Result
 
@@ -241,6 +241,52 @@ def test_committed_keys_and_load_results(store: ResultStore, tmp_path: Path) -> 
         }
     assert committed_keys(store, "never-ran") == set()
     assert load_results(store, "never-ran") == []
+
+
+def test_keys_named_and_get_named_look_one_level_down(store: ResultStore) -> None:
+    put_many(
+        store,
+        {
+            "p/items/b/result.json": b"B",
+            "p/items/a/result.json": b"A",
+            "p/items/a/attempt-1/result.json": b"not one level down",
+            "p/items/c/failure.json": b"C",
+            "p/itemsx/d/result.json": b"another prefix",
+        },
+    )
+    assert sorted(store.keys_named("p/items/", "result.json")) == [
+        "p/items/a/result.json",
+        "p/items/b/result.json",
+    ]
+    assert list(store.get_named("p/items/", "result.json")) == [
+        ("p/items/a/result.json", b"A"),
+        ("p/items/b/result.json", b"B"),
+    ]
+    assert list(store.keys_named("p/items/", "failure.json")) == ["p/items/c/failure.json"]
+    assert list(store.keys_named("nothing/", "result.json")) == []
+
+
+def test_get_many_keeps_order_and_gives_none_for_missing(store: ResultStore) -> None:
+    put_many(store, {"m/1": b"one", "m/3": b"three"})
+    assert list(store.get_many(["m/3", "m/2", "m/1"])) == [b"three", None, b"one"]
+
+
+def test_ensure_ready_is_idempotent(store: ResultStore) -> None:
+    store.ensure_ready()
+    store.ensure_ready()
+    store.put("r/x", b"x")
+    assert store.get("r/x") == b"x"
+
+
+def test_an_infra_failure_is_recorded_beside_the_item_not_committed(
+    store: ResultStore, tmp_path: Path
+) -> None:
+    failed = make_result("k9", verdict="error")
+    record_failure(store, failed)
+    assert committed_keys(store, SWEEP) == set()
+    assert [r.key for r in failures(store, SWEEP)] == ["k9"]
+    assert commit_result(store, make_result("k9"), make_outdir(tmp_path, "k9")) is True
+    assert failures(store, SWEEP) == []  # a verdict since: no longer a failure
 
 
 # --- S3 only ----------------------------------------------------------------------------------------

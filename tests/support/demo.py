@@ -24,6 +24,7 @@ from orchestrator.plan import item_key
 from orchestrator.sweep import plan_sweep
 from workers.evaluate import EvalSettings
 from workers.models import Verdict, WorkItem
+from workers.retry import RetryPolicy
 
 ROOT = Path(__file__).resolve().parents[2]
 DEMO_CONFIG = ROOT / "configs" / "demo.yaml"
@@ -97,6 +98,9 @@ def rekey(item: WorkItem) -> WorkItem:
     """The item with its key recomputed from its content (after a model_copy changed it)."""
     key = item_key(item.instance, item.candidate, item.spec, item.repo_source, item.repeat, item.seed)
     return item.model_copy(update={"key": key})
+
+
+RETRY = RetryPolicy(backoff_s=0.5, jitter_s=0.5)  # the demo's retry policy with shorter waits
 
 
 def settings(overrides: Sequence[str] = (), **kw: Any) -> EvalSettings:

@@ -1,8 +1,9 @@
 """Evaluators for scheduler tests (``evaluator="support.evaluators:NAME"``): no containers, no images.
 
-They have ``workers.evaluate.evaluate``'s signature. ``instant`` resolves every item at once;
+They have ``workers.evaluate.evaluate_attempt``'s signature. ``instant`` resolves every item at once;
 ``flaky`` fails the first attempt of every item whose repeat index is odd with a retryable
-infrastructure error (as a Docker API fault would), and resolves every later attempt. ``work_items``
+infrastructure error (as a Docker API fault would), and resolves every later attempt; ``broken`` fails
+every attempt of those items. ``work_items``
 makes items for them (repeats of one instance that no image or repository exists for).
 """
 
@@ -10,7 +11,6 @@ from __future__ import annotations
 
 import socket
 import time
-from collections.abc import Callable
 from pathlib import Path
 
 from workers.evaluate import EvalSettings
@@ -54,34 +54,22 @@ def _result(item: WorkItem, n: int, verdict: Verdict, error: ErrorInfo | None) -
     )
 
 
-def instant(
-    item: WorkItem,
-    settings: EvalSettings,
-    outdir: Path,
-    *,
-    first_attempt: int = 1,
-    budget: int | None = None,
-    on_attempt_start: Callable[[int], None] | None = None,
-) -> Result:
-    if on_attempt_start is not None:
-        on_attempt_start(first_attempt)
-    return _result(item, first_attempt, "resolved", None)
+def instant(item: WorkItem, settings: EvalSettings, outdir: Path, *, attempt: int = 1) -> Result:
+    return _result(item, attempt, "resolved", None)
 
 
-def flaky(
-    item: WorkItem,
-    settings: EvalSettings,
-    outdir: Path,
-    *,
-    first_attempt: int = 1,
-    budget: int | None = None,
-    on_attempt_start: Callable[[int], None] | None = None,
-) -> Result:
-    if on_attempt_start is not None:
-        on_attempt_start(first_attempt)
-    if first_attempt == 1 and item.repeat % 2 == 1:
+def flaky(item: WorkItem, settings: EvalSettings, outdir: Path, *, attempt: int = 1) -> Result:
+    if attempt == 1 and item.repeat % 2 == 1:
         error = ErrorInfo(
             error_class="SandboxError", message="docker went away", phase="start", retryable=True
         )
-        return _result(item, first_attempt, "error", error)
-    return _result(item, first_attempt, "resolved", None)
+        return _result(item, attempt, "error", error)
+    return _result(item, attempt, "resolved", None)
+
+
+def broken(item: WorkItem, settings: EvalSettings, outdir: Path, *, attempt: int = 1) -> Result:
+    """Every attempt of an odd repeat fails with a retryable infrastructure error."""
+    if item.repeat % 2 == 1:
+        error = ErrorInfo(error_class="SandboxError", message="engine gone", phase="start", retryable=True)
+        return _result(item, attempt, "error", error)
+    return _result(item, attempt, "resolved", None)

@@ -32,9 +32,17 @@ def planned(overrides: Sequence[str]) -> int:
 
 
 def start(
-    overrides: Sequence[str], log: Path, *extra: str, env: dict[str, str] | None = None
+    overrides: Sequence[str],
+    log: Path,
+    *extra: str,
+    env: dict[str, str] | None = None,
+    ray_auth: str | None = "disabled",
 ) -> subprocess.Popen[bytes]:
-    """`evalfleet run configs/demo.yaml` in its own session (so a kill takes its embedded Ray too)."""
+    """`evalfleet run configs/demo.yaml` in its own session (so a kill takes its embedded Ray too).
+    ``ray_auth``: RAY_AUTH_MODE for it (None: unset, evalfleet's own default)."""
+    base = {k: v for k, v in os.environ.items() if k != "RAY_AUTH_MODE"}
+    if ray_auth is not None:
+        base["RAY_AUTH_MODE"] = ray_auth
     args = [EVALFLEET, "run", str(DEMO), *extra]
     for o in overrides:
         args += ["--set", o]
@@ -43,16 +51,21 @@ def start(
         stdout=log.open("ab"),
         stderr=subprocess.STDOUT,
         start_new_session=True,
-        env={**os.environ, "RAY_AUTH_MODE": "disabled", **(env or {})},
+        env={**base, **(env or {})},
     )
 
 
-def finish(proc: subprocess.Popen[bytes], log: Path, timeout: float = 900) -> None:
+def wait(proc: subprocess.Popen[bytes], log: Path, timeout: float = 900) -> int:
+    """The exit status of the sweep (killed, with its log, when it takes longer than ``timeout``)."""
     try:
-        rc = proc.wait(timeout=timeout)
+        return proc.wait(timeout=timeout)
     except subprocess.TimeoutExpired:
         kill_session(proc)
         raise AssertionError(f"sweep did not finish in {timeout} s:\n{log.read_text()[-3000:]}") from None
+
+
+def finish(proc: subprocess.Popen[bytes], log: Path, timeout: float = 900) -> None:
+    rc = wait(proc, log, timeout)
     assert rc == 0, f"evalfleet exited {rc}:\n{log.read_text()[-3000:]}"
 
 
@@ -106,6 +119,30 @@ def sweep_containers(sid: str) -> list[str]:
     return out.stdout.split()
 
 
+def running_items(sid: str) -> list[str]:
+    """Item keys of this sweep's running sandboxes (spares left out)."""
+    out = subprocess.run(
+        [
+            "docker",
+            "ps",
+            "--filter",
+            f"label=evalfleet.sweep={sid}",
+            "--format",
+            '{{.Label "evalfleet.item"}}',
+        ],
+        capture_output=True,
+        text=True,
+        check=True,
+    )
+    return [k for k in out.stdout.split() if k != "spare"]
+
+
+def plan_keys(overrides: Sequence[str]) -> dict[str, tuple[str, str]]:
+    """Item key -> (run, instance id) of the demo sweep with ``overrides``."""
+    plan = plan_sweep(load_config(DEMO, overrides))
+    return {it.key: (it.candidate.run, it.instance.instance_id) for it in plan.items}
+
+
 def running_owners(sid: str, store: ResultStore | None = None) -> list[int]:
     """Owner pids of this sweep's running sandboxes that hold an item being evaluated: not a spare
     started ahead, and (given the store) not one whose item is committed and that only waits for its
@@ -130,3 +167,17 @@ def running_owners(sid: str, store: ResultStore | None = None) -> list[int]:
         if ":" in owner and item != "spare" and item not in done:
             owners.append(int(owner.rsplit(":", 1)[1]))
     return owners
+
+
+def restart_dockerd() -> None:
+    """Stop the local dockerd (SIGTERM) and start it again with scripts/ensure-docker.sh."""
+    pids = subprocess.run(
+        ["pgrep", "-x", "dockerd"], capture_output=True, text=True, check=False
+    ).stdout.split()
+    assert pids, "this test restarts the local dockerd; none runs"
+    subprocess.run(["kill", "-TERM", *pids], check=True)
+    deadline = time.monotonic() + 60
+    while subprocess.run(["pgrep", "-x", "dockerd"], capture_output=True, check=False).returncode == 0:
+        assert time.monotonic() < deadline, "dockerd did not stop"
+        time.sleep(0.2)
+    subprocess.run(["scripts/ensure-docker.sh"], check=True, timeout=120)

@@ -153,7 +153,7 @@ def test_help_is_fast_and_lists_every_command() -> None:
     t0 = time.monotonic()
     res = subprocess.run([EVALFLEET, "--help"], capture_output=True, text=True, check=True)
     elapsed = time.monotonic() - t0
-    for command in ("run", "eval", "status", "report", "compare", "regrade", "validate", "images"):
+    for command in ("run", "eval", "status", "report", "compare", "trend", "regrade", "validate", "images"):
         assert f"  {command} " in res.stdout
     assert elapsed < 1.0, f"evalfleet --help took {elapsed:.2f} s"
 
@@ -166,6 +166,7 @@ def test_help_is_fast_and_lists_every_command() -> None:
         "status",
         "report",
         "compare",
+        "trend",
         "regrade",
         "validate",
         "images",

@@ -38,6 +38,9 @@ class FakeBackend:
         self.made: list[FakeSandbox] = []
         self.lock = threading.Lock()
 
+    def engine_down(self) -> str | None:
+        return None
+
     def create(self, config: SandboxConfig, *, timeout: float = 60.0) -> Any:
         with self.lock:
             box = FakeSandbox(config, len(self.made))

@@ -3,26 +3,15 @@ image), with the rollout's integrity flags added to the result's."""
 
 from __future__ import annotations
 
-from collections.abc import Callable
 from pathlib import Path
 
-from workers.evaluate import EvalSettings
-from workers.evaluate import evaluate as evaluate_patch
+from workers.evaluate import EvalSettings, evaluate_attempt
 from workers.models import Result, WorkItem
 
 
-def evaluate(
-    item: WorkItem,
-    settings: EvalSettings,
-    outdir: Path,
-    *,
-    first_attempt: int = 1,
-    budget: int | None = None,
-    on_attempt_start: Callable[[int], None] | None = None,
-) -> Result:
-    result = evaluate_patch(
-        item, settings, outdir, first_attempt=first_attempt, budget=budget, on_attempt_start=on_attempt_start
-    )
+def evaluate(item: WorkItem, settings: EvalSettings, outdir: Path, *, attempt: int = 1) -> Result:
+    """``workers.evaluate.evaluate_attempt``, the rollout's flags added to the result's."""
+    result = evaluate_attempt(item, settings, outdir, attempt=attempt)
     flags = [str(f) for f in item.candidate.metadata.get("rollout_flags", [])]
     if not flags:
         return result

@@ -9,7 +9,7 @@ import structlog
 from pydantic import BaseModel, Field
 
 from workers.errors import SandboxError
-from workers.images.options import ImageOptions
+from workers.evaluate import EvalSettings
 from workers.integrity.diff import touched_paths
 from workers.models import WorkItem
 from workers.rollout.client import ChatClient
@@ -24,6 +24,9 @@ from workers.sandbox.labels import item_labels
 
 log = structlog.get_logger(__name__)
 ROLLOUT_ATTEMPT = 0  # the label of a rollout sandbox's attempt (evaluation attempts count from 1)
+SANDBOX_GRACE_S = (
+    900.0  # a rollout sandbox's lifetime past the wall-time limit (then any janitor may reap it)
+)
 
 
 class Rollout(BaseModel):
@@ -95,7 +98,7 @@ def act(
 
 
 def generate(
-    item: WorkItem, images: ImageOptions, backend: str, ledger: Ledger | None = None
+    item: WorkItem, settings: EvalSettings, ledger: Ledger | None = None
 ) -> tuple[Rollout, Trajectory]:
     """Run the item's scaffold on its instance; writes nothing to the store (the caller commits)."""
     from workers.images import ensure_instance_image
@@ -103,17 +106,23 @@ def generate(
     spec = item.rollout
     if spec is None:
         raise ValueError(f"item {item.key} is not a rollout item")
-    image = ensure_instance_image(item.instance, item.spec, item.repo_source, images)
+    image = ensure_instance_image(item.instance, item.spec, item.repo_source, settings.images)
     config = SandboxConfig(
         image=image.tag,
         limits=item.limits,
         network=False,
         workdir=item.spec.workdir,
-        labels=item_labels(item.sweep_id, item.key, ROLLOUT_ATTEMPT),
+        labels=item_labels(
+            item.sweep_id,
+            item.key,
+            ROLLOUT_ATTEMPT,
+            driver=settings.driver,
+            ttl_s=spec.limits.wall_time_s + SANDBOX_GRACE_S,
+        ),
     )
     task = RolloutTask(item.instance, item.spec.workdir, item.seed, spec, item.candidate.run)
     scaffold = load_scaffold(spec.scaffold.name)
-    sandbox = get_backend(backend).create(config, timeout=item.spec.timeouts.start)
+    sandbox = get_backend(settings.backend).create(config, timeout=item.spec.timeouts.start)
     try:
         strip_history(sandbox, task.workdir, item.instance.base_commit)
         ended, recorder = act(scaffold, task, sandbox, ledger)

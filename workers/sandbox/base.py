@@ -41,6 +41,10 @@ class ExecResult(BaseModel):
     sandbox_killed: bool = Field(
         default=False, description="The whole sandbox was killed to end the command; it is unusable now."
     )
+    disk_exceeded: bool = Field(
+        default=False,
+        description="The sandbox wrote more than its disk limit (limits.disk_mb in all) and was killed.",
+    )
 
     @property
     def ok(self) -> bool:
@@ -110,6 +114,10 @@ class Sandbox(Protocol):
         """Copy a file or directory tree out into ``host_dir``; returns the host path of the copy."""
         ...
 
+    def running(self, *, timeout: float = 10.0) -> bool:
+        """Whether the sandbox still runs (a spare started before an engine restart does not)."""
+        ...
+
     def stop(self, *, timeout: float = 30.0) -> None:
         """Kill every process (SIGKILL; never a graceful stop). Idempotent."""
         ...
@@ -132,6 +140,12 @@ class SandboxBackend(Protocol):
 
     def create(self, config: SandboxConfig, *, timeout: float = 60.0) -> Sandbox:
         """Create and start a sandbox; SandboxError when that fails or takes longer than ``timeout``."""
+        ...
+
+    def engine_down(self) -> str | None:
+        """Why this node's sandbox engine cannot be reached right now, in one line, or None when it
+        answers. A cheap probe (seconds at most), called after infrastructure errors and before a sweep;
+        a backend without an engine of its own returns None."""
         ...
 
 

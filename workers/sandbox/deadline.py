@@ -14,16 +14,11 @@ from typing import TypeVar
 
 import structlog
 
-from workers.errors import SandboxError
+from workers.errors import SandboxError, one_line
 
+__all__ = ["bounded", "one_line"]
 T = TypeVar("T")
 log = structlog.get_logger(__name__)
-
-
-def one_line(exc: BaseException, limit: int = 300) -> str:
-    """An exception as one short line: its type and its message with whitespace collapsed."""
-    text = " ".join(str(exc).split()) or type(exc).__name__
-    return text if len(text) <= limit else text[: limit - 3] + "..."
 
 
 def bounded(phase: str, timeout: float, fn: Callable[[], T]) -> T:

@@ -10,6 +10,7 @@ socket, no tmpfs on /tmp. See workers/sandbox/README.md for the measurements beh
 from __future__ import annotations
 
 import contextlib
+import os
 import posixpath
 import threading
 import time
@@ -30,6 +31,7 @@ from workers.errors import SandboxError
 from workers.sandbox import labels
 from workers.sandbox.base import ExecResult, SandboxConfig
 from workers.sandbox.deadline import bounded, one_line
+from workers.sandbox.diskwatch import DiskWatch
 from workers.sandbox.docker_exec import ExecRequest, run_exec
 from workers.sandbox.files import copy_tree, get_file, put_file
 
@@ -89,6 +91,7 @@ class DockerBackend:
     def __init__(self, client: docker.DockerClient | None = None) -> None:
         self._client = client
         self._nofile: int | None = NOFILE
+        self._quota: bool | None = None  # does the engine's storage take a size quota? (tried once)
 
     @property
     def client(self) -> docker.DockerClient:
@@ -99,27 +102,53 @@ class DockerBackend:
                 raise SandboxError(f"no Docker engine answers: {one_line(exc)}") from exc
         return self._client
 
-    def create(self, config: SandboxConfig, *, timeout: float = 60.0) -> DockerSandbox:
-        started = time.monotonic()
+    def engine_down(self, timeout: float = 5.0) -> str | None:
+        """Why the Docker engine does not answer a ping within ``timeout`` seconds, or None."""
         try:
-            sandbox = self._create(config, timeout, self._nofile)
+            client = self.client
+            call("ping", timeout, client.ping)
         except SandboxError as exc:
-            if self._nofile is None or "rlimit type 7" not in str(exc):
-                raise
-            # The engine's own hard limit on open files is lower than NOFILE: inherit the engine's.
-            log.warning("sandbox.nofile_unsupported", nofile=self._nofile)
-            self._nofile = None
-            sandbox = self._create(config, max(timeout - (time.monotonic() - started), 1.0), None)
+            self._client = None  # a new client next time: the engine may come back on a new socket
+            where = os.environ.get("DOCKER_HOST") or "unix:///var/run/docker.sock"
+            return f"no Docker engine answers at {where}: {one_line(exc).removeprefix('no Docker engine answers: ')}"
+        return None
+
+    def create(self, config: SandboxConfig, *, timeout: float = 60.0) -> DockerSandbox:
+        """Create and start a sandbox. Options an engine refuses are dropped once, for this backend's
+        life: an open-files limit above the engine's own, a storage quota its storage cannot enforce
+        (the disk limit is then watched while commands run: workers/sandbox/diskwatch.py)."""
+        started = time.monotonic()
+        while True:
+            remaining = max(timeout - (time.monotonic() - started), 1.0)
+            quota, nofile = self._quota is not False, self._nofile
+            try:
+                sandbox = self._create(config, remaining, nofile, quota=quota)
+                break
+            except SandboxError as exc:  # another thread may have dropped the option meanwhile
+                if nofile is not None and "rlimit type 7" in str(exc):
+                    # The engine's own hard limit on open files is lower than NOFILE: inherit the engine's.
+                    log.warning("sandbox.nofile_unsupported", nofile=nofile)
+                    self._nofile = None
+                elif quota and "storage-opt" in str(exc).lower():
+                    log.info("sandbox.no_storage_quota", reason=str(exc)[:200])
+                    self._quota = False
+                else:
+                    raise
+        self._quota = self._quota if self._quota is not None else True
         log.debug(
             "sandbox.create", container=sandbox.id[:12], duration_s=round(time.monotonic() - started, 4)
         )
         return sandbox
 
-    def _create(self, config: SandboxConfig, timeout: float, nofile: int | None) -> DockerSandbox:
+    def _create(
+        self, config: SandboxConfig, timeout: float, nofile: int | None, *, quota: bool
+    ) -> DockerSandbox:
         started = time.monotonic()
         name = f"evalfleet-{uuid.uuid4().hex[:16]}"
         api = self.client.api
         options = container_options(config, name, nofile=nofile)
+        if quota:
+            options["storage_opt"] = {"size": f"{config.limits.disk_mb}M"}
         abandoned = threading.Event()
 
         def create() -> str:
@@ -132,7 +161,7 @@ class DockerBackend:
 
         try:
             container_id = call("create", timeout, create)
-            sandbox = DockerSandbox(api, container_id, config)
+            sandbox = DockerSandbox(api, container_id, config, disk_quota=quota)
             call("start", max(timeout - (time.monotonic() - started), 1.0), lambda: api.start(sandbox.id))
         except SandboxError:
             abandoned.set()
@@ -149,10 +178,13 @@ def _remove_quietly(api: Any, name: str) -> None:
 class DockerSandbox:
     """A running container; see ``workers.sandbox.base.Sandbox`` for the contract."""
 
-    def __init__(self, api: Any, container_id: str, config: SandboxConfig) -> None:
+    def __init__(
+        self, api: Any, container_id: str, config: SandboxConfig, *, disk_quota: bool = False
+    ) -> None:
         self._api = api
         self._id = container_id
         self.config = config
+        self.disk_quota = disk_quota  # the engine enforces limits.disk_mb itself (storage-opt size)
         self._dead: str | None = None
 
     @property
@@ -189,10 +221,14 @@ class DockerSandbox:
             user=user,
             stdin=stdin,
         )
+        watch = contextlib.nullcontext() if self.disk_quota else self._disk_watch()
         try:
-            result = run_exec(self._api, request, self._kill_for)
+            with watch:
+                result = run_exec(self._api, request, self._kill_for)
         except (DockerException, requests.RequestException) as exc:
             raise SandboxError(f"exec: {one_line(exc)}") from exc
+        if isinstance(watch, DiskWatch) and watch.exceeded:
+            result = result.model_copy(update={"disk_exceeded": True, "sandbox_killed": True})
         log.debug(
             "sandbox.exec",
             container=self._id[:12],
@@ -203,6 +239,10 @@ class DockerSandbox:
             duration_s=round(result.duration_s, 4),
         )
         return result
+
+    def _disk_watch(self) -> DiskWatch:
+        limit = self.config.limits.disk_mb * 1024 * 1024
+        return DiskWatch(self._api, self._id, limit, lambda: self._kill_for("disk limit"))
 
     def running(self, *, timeout: float = 10.0) -> bool:
         """Whether the container still runs (a spare started before an engine restart does not)."""

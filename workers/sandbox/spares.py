@@ -25,9 +25,9 @@ from dataclasses import dataclass
 
 import structlog
 
+from workers.errors import one_line
 from workers.sandbox import labels, removal
 from workers.sandbox.base import Sandbox, SandboxBackend, SandboxConfig
-from workers.sandbox.deadline import one_line
 
 log = structlog.get_logger(__name__)
 
@@ -43,12 +43,14 @@ class _Spare:
 
 def spare_key(config: SandboxConfig) -> str:
     """What a spare must match: the whole configuration except the item and attempt labels."""
-    kept = {k: v for k, v in config.labels.items() if k not in (labels.ITEM, labels.ATTEMPT)}
+    kept = {k: v for k, v in config.labels.items() if k not in (labels.ITEM, labels.ATTEMPT, labels.TTL)}
     return config.model_copy(update={"labels": kept}).model_dump_json()
 
 
 def _spare_config(config: SandboxConfig) -> SandboxConfig:
     marked = {**config.labels, labels.ITEM: "spare", labels.ATTEMPT: "0"}
+    if labels.TTL in marked:  # its item's lifetime starts when it is taken
+        marked[labels.TTL] = f"{float(marked[labels.TTL]) + labels.SPARE_EXTRA_TTL_S:.0f}"
     return config.model_copy(update={"labels": marked})
 
 
@@ -95,8 +97,7 @@ class SparePool:
         except Exception as exc:  # a spare that failed to start is not an error of this item
             log.info("sandbox.spare_failed", error=one_line(exc))
             return None
-        running = getattr(sandbox, "running", None)  # backends that can tell: is it still alive?
-        if running is not None and not running():
+        if not sandbox.running():  # e.g. started before an engine restart
             log.info("sandbox.spare_dead", container=sandbox.id[:12])  # e.g. the engine restarted
             removal.remove_later(sandbox, hold=False)
             return None
