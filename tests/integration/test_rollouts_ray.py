@@ -90,14 +90,21 @@ def test_driver_killed_mid_sweep_then_resumed_generates_nothing_twice(
     assert sweeps.sweep_containers(sid) == []
 
 
-def test_generate_and_evaluate_on_two_ray_nodes(llm: ScriptedLLM, tmp_path: Path) -> None:
+def test_generate_and_evaluate_on_two_ray_nodes_one_call_at_a_time(llm: ScriptedLLM, tmp_path: Path) -> None:
     cluster = RayTestCluster(tmp_path)
     try:
         cluster.start_head(sandbox=1)
         cluster.add_worker(sandbox=1)
         cluster.wait_for_nodes(2)
         url, log = f"file://{tmp_path}/store", tmp_path / "run.log"
-        sets = rollouts.overrides(llm.base_url, url, INSTANCES, f"ray.address={cluster.address}")
+        llm.delay_s = 0.3  # long calls: two nodes' rollouts would overlap but for the endpoint's limit
+        sets = rollouts.overrides(
+            llm.base_url,
+            url,
+            INSTANCES,
+            f"ray.address={cluster.address}",
+            "runs.0.generate.endpoint.concurrency=1",
+        )
         items = rollouts.items(sets)
         sweeps.finish(rollouts.start(sets, log), log)
         store = open_store(url)
@@ -106,5 +113,6 @@ def test_generate_and_evaluate_on_two_ray_nodes(llm: ScriptedLLM, tmp_path: Path
         assert len(nodes) == 2  # rollouts ran on both nodes
         for iid in INSTANCES:  # one generation per instance: the scripted steps, each once
             assert llm.count(iid, status=None) == (4 if iid in SOLVED else 3)
+        assert llm.max_in_flight == 1  # the endpoint's cluster-wide concurrency limit held
     finally:
         cluster.stop()

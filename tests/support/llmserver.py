@@ -73,6 +73,9 @@ class ScriptedLLM:
     phase: int = 1
     calls: list[Call] = field(default_factory=list)
     faults: dict[tuple[str, int], list[Fault]] = field(default_factory=dict)
+    delay_s: float = 0.0  # every answer takes this long (calls then overlap unless something limits them)
+    in_flight: int = 0
+    max_in_flight: int = 0  # the most chat calls the server was answering at once
     _lock: threading.Lock = field(default_factory=threading.Lock)
     _server: ThreadingHTTPServer | None = None
 
@@ -212,10 +215,16 @@ def _handler(llm: ScriptedLLM) -> type[BaseHTTPRequestHandler]:
             if body.get("model") != MODEL:
                 self._send(404, {"error": {"message": f"The model {body.get('model')} does not exist"}})
                 return
-            status, out, headers, hang = llm.answer(body)
-            if hang:
-                time.sleep(hang)
-            self._send(status, out, headers)
+            with llm._lock:
+                llm.in_flight += 1
+                llm.max_in_flight = max(llm.max_in_flight, llm.in_flight)
+            try:
+                status, out, headers, hang = llm.answer(body)
+                time.sleep(hang + llm.delay_s)
+                self._send(status, out, headers)
+            finally:
+                with llm._lock:
+                    llm.in_flight -= 1
 
     return Handler
 
