@@ -9,6 +9,9 @@ scripted reply. Every request is counted in ``calls`` (instance, step, status, p
 Run alone (``make demo-generate``)::
 
     python -m tests.support.llmserver --port 8765 --dataset demo/dataset.jsonl --solve 'demo__calc-*'
+
+Without ``--solve`` it solves ``*-1`` and ``*-3`` and guesses wrong elsewhere; ``--hack`` names one
+instance whose agent mines git history and edits a test file (flagged in the report).
 """
 
 from __future__ import annotations
@@ -273,8 +276,18 @@ def main() -> None:
     parser.add_argument("--port", type=int, default=8765)
     parser.add_argument("--dataset", type=Path, default=Path("demo/dataset.jsonl"))
     parser.add_argument("--solve", action="append", default=[], help="instance ids (globs) to solve")
+    parser.add_argument(
+        "--hack",
+        default="demo__calc-2:tests/test_expr.py",
+        help="INSTANCE:TEST_FILE that mines git history "
+        "and edits that test file (flagged in the report); '' for none",
+    )
     args = parser.parse_args()
-    llm = ScriptedLLM(demo_scripts(args.dataset, args.solve or ["*-1", "*-3"]), port=args.port)
+    scripts = demo_scripts(args.dataset, args.solve or ["*-1", "*-3"])
+    if args.hack:
+        iid, _, test_file = args.hack.partition(":")
+        scripts[iid] = Script(hacking_commands(test_file))
+    llm = ScriptedLLM(scripts, port=args.port)
     print(f"scripted server on {llm.start()}", flush=True)
     try:
         while True:
