@@ -32,6 +32,14 @@ SetOpt = Annotated[
 StoreOpt = Annotated[
     str | None, typer.Option("--store", help="Result store URL (file://DIR or s3://BUCKET/PREFIX).")
 ]
+FlaggedOpt = Annotated[
+    bool | None,
+    typer.Option(
+        "--flagged-as-unresolved/--no-flagged-as-unresolved",
+        help="Headline counts hardened verdicts (integrity-flagged results unresolved) or official "
+        "ones (default: the sweep's execution.flagged_as_unresolved).",
+    ),
+]
 
 
 @app.command()
@@ -124,6 +132,7 @@ def report(
             "run report ({model}.{run_id}.json) or a results file with a 'resolved' list (repeatable).",
         ),
     ] = None,
+    flagged_as_unresolved: FlaggedOpt = None,
 ) -> None:
     """Aggregate a sweep's results from storage: run reports (SWE-bench compatible), report.json with
     intervals and paired comparisons, and a self-contained report.html."""
@@ -131,7 +140,12 @@ def report(
     from orchestrator.report.stats import StatsSettings
 
     report_command(
-        sweep, store, out=out, settings=StatsSettings(bootstrap=bootstrap, seed=seed), external=external or []
+        sweep,
+        store,
+        out=out,
+        settings=StatsSettings(bootstrap=bootstrap, seed=seed),
+        external=external or [],
+        flagged_as_unresolved=flagged_as_unresolved,
     )
 
 
@@ -152,13 +166,14 @@ def compare(
     seed: Annotated[
         int, typer.Option("--seed", help="Seed of the bootstrap (reports are reproducible).")
     ] = 0,
+    flagged_as_unresolved: FlaggedOpt = None,
 ) -> None:
     """Compare two runs on their common instances: B - A with a paired bootstrap interval, McNemar's exact
     test; with the same patches in both (a re-evaluation), the instances and tests that changed."""
     from orchestrator.commands.report import compare_command
     from orchestrator.report.stats import StatsSettings
 
-    compare_command(a, b, store, StatsSettings(bootstrap=bootstrap, seed=seed))
+    compare_command(a, b, store, StatsSettings(bootstrap=bootstrap, seed=seed), flagged_as_unresolved)
 
 
 @app.command()

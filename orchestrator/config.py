@@ -10,8 +10,8 @@ import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
 
 from orchestrator.errors import ConfigError
+from workers.evaluate import NodeOptions
 from workers.models import SandboxLimits
-from workers.retry import RetryPolicy
 from workers.rollout.spec import GenerationSpec, Price
 from workers.spec import RepoSource
 
@@ -120,10 +120,10 @@ class RepoSourceConfig(_Strict):
         return RepoSource(kind=kind, location=str(location))
 
 
-class ExecutionConfig(_Strict):
-    """How work items are executed."""
+class ExecutionConfig(NodeOptions):
+    """How work items are executed: what a node needs (``NodeOptions``: backend, retry policy, spares,
+    background removal) and how the driver schedules and judges them."""
 
-    backend: str = Field(default="docker", description="Sandbox backend: 'docker' or 'module:Class'.")
     sandbox_slots: int | None = Field(
         default=None, ge=1, description="Sandboxes per node; default: CPU cores of the node."
     )
@@ -136,21 +136,6 @@ class ExecutionConfig(_Strict):
         le=10_000,
         description="Items per Ray task, evaluated one after another on its slot. 1 suits real evaluations "
         "(seconds each); raise it only for items far shorter than Ray's per-task cost (a few ms).",
-    )
-    retry: RetryPolicy = Field(
-        default_factory=RetryPolicy,
-        description="When an item is tried again after an infrastructure error (workers/retry.py; the "
-        "table in docs/architecture.md says how often an item can run).",
-    )
-    spare_sandboxes: bool = Field(
-        default=True,
-        description="Start the next sandbox ahead, while a test runs, when a node evaluates items of the "
-        "same image one after another (repeats, seeds, runs); at most one spare per slot.",
-    )
-    background_removal: bool = Field(
-        default=True,
-        description="Remove each sandbox in the background once its tests are done, so the slot takes "
-        "its next item at once; the janitor removes what a crash leaves. False: remove before the result.",
     )
     limits: SandboxLimits = Field(default_factory=SandboxLimits, description="Sandbox resource limits.")
     test_timeout_s: float | None = Field(
@@ -251,7 +236,11 @@ class SweepConfig(_Strict):
     repos: dict[str, RepoSourceConfig] = Field(
         default_factory=dict, description="Repository name -> local source (no network needed)."
     )
-    specs: list[str] = Field(default_factory=lambda: ["configs/specs"], description="Spec directories.")
+    specs: list[str] = Field(
+        default_factory=list,
+        description="Spec directories added to the built-in specs; a repository's specs in them replace "
+        "the built-in ones.",
+    )
     execution: ExecutionConfig = Field(default_factory=ExecutionConfig)
     images: ImagesConfig = Field(default_factory=ImagesConfig)
     store: StoreConfig = Field(default_factory=StoreConfig)

@@ -51,7 +51,7 @@ class SweepIncomplete(SweepFailure):
 
     def __init__(self, sweep_id: str, failed: Sequence[Any]) -> None:
         self.sweep_id = sweep_id
-        self.causes = Counter(_cause(s.reason) for s in failed)
+        self.causes = Counter(_cause(s.instance_id, s.reason) for s in failed)
         super().__init__(
             f"{len(failed)} item(s) of sweep {sweep_id} have no verdict: infrastructure failures "
             f"({len(self.causes)} cause(s) below), recorded with their logs, not counted as verdicts",
@@ -63,10 +63,11 @@ class SweepIncomplete(SweepFailure):
         return [self.one_line()] + [f"  {n} x {cause}" for cause, n in self.causes.most_common()]
 
 
-def _cause(reason: str) -> str:
-    """A failure's reason without what differs per item (container ids, item keys, numbers)."""
-    text = re.sub(r"\b[0-9a-f]{12,64}\b", "…", " ".join(reason.split()))
-    return text[:200]
+def _cause(instance_id: str, reason: str) -> str:
+    """A failure's reason without what differs per item (its instance id, container ids, item keys), so
+    items failing alike share one line."""
+    text = " ".join(reason.split()).replace(f"{instance_id}: ", "").replace(instance_id, "<instance>")
+    return re.sub(r"\b[0-9a-f]{12,64}\b", "…", text)[:200]
 
 
 def describe_failure(exc: BaseException) -> str:

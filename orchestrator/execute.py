@@ -32,7 +32,7 @@ from orchestrator.store import ResultStore, SweepPaths
 from orchestrator.task import Summary
 from workers import HARNESS_VERSION
 from workers.errors import UserInputError
-from workers.evaluate import EvalSettings, engine_probe
+from workers.evaluate import EvalSettings, NodeOptions, engine_probe
 from workers.images.options import ImageOptions
 
 log = structlog.get_logger(__name__)
@@ -58,14 +58,8 @@ def eval_settings(config: SweepConfig, driver: str = "") -> EvalSettings:
         }.items()
         if v is not None
     }
-    return EvalSettings(
-        backend=config.execution.backend,
-        images=ImageOptions.model_validate(options),
-        retry=config.execution.retry,
-        driver=driver,
-        background_removal=config.execution.background_removal,
-        spare_sandboxes=config.execution.spare_sandboxes,
-    )
+    node = {name: getattr(config.execution, name) for name in NodeOptions.model_fields}
+    return EvalSettings(**node, images=ImageOptions.model_validate(options), driver=driver)
 
 
 def store_for(config: SweepConfig) -> ResultStore:
@@ -133,7 +127,9 @@ def _execute(config: SweepConfig, plan: Plan) -> None:
             f"{len(todo.items)} to run -> {store.url}"
         )
         failed = _run(config, plan, todo, done) if todo.items else []
-        written = write_reports(store, plan.sweep_id)
+        written = write_reports(
+            store, plan.sweep_id, flagged_as_unresolved=config.execution.flagged_as_unresolved
+        )
         console.print(f"reports: {', '.join(written)}")
     if failed:
         raise SweepIncomplete(plan.sweep_id, failed)

@@ -173,7 +173,7 @@ def resolve_spec(instance: Instance, catalog: SpecCatalog, spec_dirs: Sequence[s
         )
     raise ConfigError(
         f"repo {instance.repo!r} version {instance.version!r} (instance {instance.instance_id}) "
-        f"has no environment spec in {', '.join(spec_dirs)}",
+        f"has no environment spec (built-in specs{''.join(', ' + d for d in spec_dirs)})",
         source="specs",
         fix=f"add a spec file for {instance.repo} (see docs/specs.md)",
     )
@@ -190,8 +190,11 @@ def build_plan(
     """Expand the matrix. Instances without a candidate in a run are not planned for that run."""
     by_id = {i.instance_id: i for i in instances}
     seeds = config.seeds or [config.seed]
-    specs = {
-        i.instance_id: _with_overrides(resolve_spec(i, catalog, config.specs), config) for i in instances
+    predicted = {c.instance_id for cands in candidates_by_run.values() for c in cands}
+    specs = {  # only instances something is evaluated on need a spec
+        i.instance_id: _with_overrides(resolve_spec(i, catalog, config.specs), config)
+        for i in instances
+        if i.instance_id in predicted
     }
     limits = config.execution.limits
     keys = ItemKeys()

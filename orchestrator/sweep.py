@@ -106,6 +106,6 @@ def _identity(config: SweepConfig) -> dict[str, object]:
 def plan_sweep(config: SweepConfig, sweep_id: str | None = None) -> Plan:
     dataset, instances = load_dataset(config)
     runs = load_candidates(config, dataset, instances)
-    catalog = SpecCatalog.load(*(Path(d) for d in config.specs))
+    catalog = SpecCatalog.with_builtin(config.specs)
     sid = sweep_id or default_sweep_id(config, instances, runs)
     return build_plan(config, sid, instances, runs, catalog, repo_sources(config))

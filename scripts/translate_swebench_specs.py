@@ -11,8 +11,10 @@ without importing a second ``swebench`` next to the installed one::
     python scripts/translate_swebench_specs.py            # finds the wheel there
     python scripts/translate_swebench_specs.py --swebench-wheel path/to/swebench-4.1.0-py3-none-any.whl
 
-Only (repo, version) entries whose Python a base image provides are translated (3.9 -> bullseye,
-3.11 -> bookworm); the others are listed as skipped at the top of each file and in docs/specs.md.
+Every (repo, version) entry is translated: test command, parser, timeouts always. Versions whose Python
+a base image provides (3.9 -> bullseye, 3.11 -> bookworm) can be built here; the others carry
+``unbuildable: needs Python X`` (their items need a pulled image: images.pull_template) and are listed
+at the top of each file and in docs/specs.md.
 See docs/specs.md for the mapping of every field. The output is deterministic.
 """
 
@@ -98,8 +100,18 @@ IGNORED_KEYS = {
     "python": "decides the base image",
     "no_use_env": "conda only",
     "nano_cpus": "a CPU limit: set execution.limits.cpus in the sweep config",
+    "execute_test_as_nonroot": "the sandbox decides the user tests run as",
 }
-TRANSLATED_KEYS = {"packages", "pip_packages", "pre_install", "install", "test_cmd"}
+TRANSLATED_KEYS = {"packages", "pip_packages", "pre_install", "install", "test_cmd", "eval_commands"}
+_EXPORT = re.compile(r"^export (\w+)=(\S*)$")
+
+
+def eval_env(row: dict[str, Any]) -> dict[str, str]:
+    """The ``export K=V`` lines of the official ``eval_commands`` (the others generate locales, which the
+    bases ship: locales-all)."""
+    found = (_EXPORT.match(cmd.strip()) for cmd in row.get("eval_commands", []))
+    return {m.group(1): m.group(2) for m in found if m}
+
 
 JUNIT_PARSERS = {"pytest", "pytest_options", "pytest_v2", "matplotlib", "seaborn"}
 """Official parsers of pytest's ``-rA`` summary: their specs also ask pytest for a JUnit report
@@ -344,11 +356,13 @@ def pip_packages(row: dict[str, Any]) -> list[str]:
 def skip_reason(row: dict[str, Any], parser: str | None) -> str | None:
     if parser is None:
         return "the official harness has no log parser for this repo"
-    if row.get("python") not in BASES:
-        return f"need Python {row.get('python')} which no base provides"
     if not row.get("test_cmd"):
         return "no test_cmd in the official table"
     return None
+
+
+RECIPE_KEYS = ("system_packages", "pre_install", "pip_packages", "install", "instance_setup")
+"""The build recipe: translated only where a base provides the version's Python."""
 
 
 def translate_row(repo: str, row: dict[str, Any], table: OfficialTable) -> dict[str, Any]:
@@ -356,6 +370,8 @@ def translate_row(repo: str, row: dict[str, Any], table: OfficialTable) -> dict[
     unknown = set(row) - TRANSLATED_KEYS - set(IGNORED_KEYS)
     if unknown:
         raise TranslateError(f"{repo}: no translation for official key(s) {sorted(unknown)}")
+    if row.get("python") not in BASES:
+        return test_fields(repo, row, table, unbuildable=f"needs Python {row.get('python')}")
     apt, setup = split_pre_install(row.get("pre_install", []))
     packages = row.get("packages", "")
     reqs = (
@@ -364,19 +380,30 @@ def translate_row(repo: str, row: dict[str, Any], table: OfficialTable) -> dict[
         else []
     )
     install = [python3(row["install"])] if row.get("install") else []
-    test_cmd = row["test_cmd"]
     return {
-        "base": BASES[row["python"]],
         "system_packages": sorted({*SYSTEM_PACKAGES, *apt}),
         "pre_install": [*PIP_BOOTSTRAP, *reqs],
         "pip_packages": pip_packages(row),
         "install": [],
         "instance_setup": [*setup, *install],
+        **test_fields(repo, row, table, unbuildable=None),
+    }
+
+
+def test_fields(
+    repo: str, row: dict[str, Any], table: OfficialTable, unbuildable: str | None
+) -> dict[str, Any]:
+    """What running and grading the tests needs: every version has these."""
+    test_cmd = row["test_cmd"]
+    return {
+        "base": BASES.get(row["python"], BASES["3.11"]),
+        "unbuildable": unbuildable,
         "test_cmd": test_cmd if isinstance(test_cmd, str) else " && ".join(test_cmd),
         "test_targets": "django_modules" if repo == "django/django" else "files",
         "parser": table.parsers[repo],
         "timeouts": dict(TIMEOUTS),
         "test_network": repo in NETWORK,
+        "env": eval_env(row),
         "structured_report": "junit_pytest" if table.parsers[repo] in JUNIT_PARSERS else "none",
         "integrity": INTEGRITY.get(repo, {}),
     }
@@ -443,8 +470,11 @@ def factor(specs: dict[str, dict[str, Any]]) -> tuple[dict[str, Any], dict[str, 
     what differs. A field whose most common value is empty ([] or false, the EnvSpec default) is left out
     of ``defaults``."""
     defaults: dict[str, Any] = {}
+    built = {v: s for v, s in specs.items() if not s.get("unbuildable")}
     for key in sorted({k for s in specs.values() for k in s}):
-        counts = Counter(json.dumps(s.get(key, EMPTY[key]), sort_keys=True) for s in specs.values())
+        # the recipe's defaults come from the buildable versions (the others have none)
+        pool = built if key in RECIPE_KEYS and built else specs
+        counts = Counter(json.dumps(s.get(key, EMPTY[key]), sort_keys=True) for s in pool.values())
         mode = json.loads(counts.most_common(1)[0][0])  # most_common keeps first-seen order for ties
         if mode != EMPTY[key]:
             defaults[key] = mode
@@ -453,13 +483,21 @@ def factor(specs: dict[str, dict[str, Any]]) -> tuple[dict[str, Any], dict[str, 
         for ver, s in specs.items()
     }
     for ver, s in specs.items():  # a default the version does not have: say so explicitly
-        versions[ver].update({k: EMPTY[k] for k in defaults if k not in s and EMPTY[k] != defaults[k]})
+        recipe_ok = () if s.get("unbuildable") else RECIPE_KEYS  # never built: its recipe is not used
+        versions[ver].update(
+            {
+                k: EMPTY[k]
+                for k in defaults
+                if k not in s and EMPTY[k] != defaults[k] and (k not in RECIPE_KEYS or k in recipe_ok)
+            }
+        )
         versions[ver] = dict(sorted(versions[ver].items()))
     return defaults, versions
 
 
 EMPTY: dict[str, Any] = {
     "base": None,
+    "unbuildable": None,
     "system_packages": [],
     "pre_install": [],
     "pip_packages": [],
@@ -470,6 +508,7 @@ EMPTY: dict[str, Any] = {
     "parser": None,
     "timeouts": None,
     "test_network": False,
+    "env": {},
     "structured_report": "none",
     "integrity": {},
 }
@@ -512,7 +551,8 @@ def header(tr: RepoTranslation, table: OfficialTable) -> list[str]:
     ]
     by_base: dict[str, list[str]] = {}
     for version, spec in tr.specs.items():
-        by_base.setdefault(spec["base"], []).append(version)
+        where = f"not buildable here, {spec['unbuildable']}" if spec.get("unbuildable") else spec["base"]
+        by_base.setdefault(where, []).append(version)
     for base, versions in sorted(by_base.items()):
         lines.append(f"# translated versions ({base}): {', '.join(versions)}")
     for reason, versions in sorted(tr.skipped.items(), key=lambda kv: version_key(kv[0])):
@@ -539,31 +579,39 @@ def translate_all(table: OfficialTable) -> tuple[list[RepoTranslation], dict[str
 
 def docs_section(translations: list[RepoTranslation], excluded: dict[str, str], table: OfficialTable) -> str:
     """The table of counts at the end of docs/specs.md."""
-    rows = ["| repo | translated | skipped | why skipped |", "| --- | ---: | ---: | --- |"]
+    rows = [
+        "| repo | versions | buildable here | pulled image only | why not buildable |",
+        "| --- | ---: | ---: | ---: | --- |",
+    ]
     totals: Counter[str] = Counter()
     for tr in translations:
-        reasons = sorted(tr.skipped.items(), key=lambda kv: version_key(kv[0]))
-        why = ", ".join(f"{len(vs)} x {_short(reason)}" for reason, vs in reasons) or "-"
-        n_skipped = sum(len(vs) for vs in tr.skipped.values())
-        rows.append(f"| `{output_name(tr.repo)}` | {len(tr.specs)} | {n_skipped} | {why} |")
-        totals.update({"translated": len(tr.specs), "skipped": n_skipped})
-        totals.update({_short(reason): len(vs) for reason, vs in tr.skipped.items()})
+        needs = Counter(spec["unbuildable"] for spec in tr.specs.values() if spec.get("unbuildable"))
+        pulled = sum(needs.values())
+        why = ", ".join(
+            f"{n} x {_short(k)}" for k, n in sorted(needs.items(), key=lambda kv: version_key(kv[0]))
+        )
+        rows.append(
+            f"| `{output_name(tr.repo)}` | {len(tr.specs)} | {len(tr.specs) - pulled} | {pulled} | {why or '-'} |"
+        )
+        totals.update({"versions": len(tr.specs), "buildable": len(tr.specs) - pulled, "pulled": pulled})
+        totals.update({_short(k): n for k, n in needs.items()})
     for repo, reason in sorted(excluded.items()):
-        rows.append(f"| {repo} (no file) | 0 | {len(table.specs[repo])} | {reason} |")
-    by_reason = sorted((k for k in totals if k not in ("translated", "skipped")), key=version_key)
+        rows.append(f"| {repo} (no file) | 0 | 0 | 0 | {reason} |")
+    by_reason = sorted((k for k in totals if k not in ("versions", "buildable", "pulled")), key=version_key)
     rows.append(
-        f"| **all files** | **{totals['translated']}** | **{totals['skipped']}** | "
+        f"| **all files** | **{totals['versions']}** | **{totals['buildable']}** | **{totals['pulled']}** | "
         + ", ".join(f"{totals[k]} x {k}" for k in by_reason)
         + " |"
     )
     intro = (
-        f"From swebench {table.version}'s table (versions: translated / skipped, with the Python they need):"
+        f"From swebench {table.version}'s table: every version has a spec; the Python of some has no base "
+        "here, and their items need a pulled image (images.pull_template):"
     )
     return "\n".join([DOCS_BEGIN, intro, "", *rows, DOCS_END])
 
 
 def _short(reason: str) -> str:
-    found = re.match(r"need (Python \S+)", reason)
+    found = re.match(r"needs? (Python \S+)", reason)
     return found.group(1) if found else reason
 
 

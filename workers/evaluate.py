@@ -31,29 +31,39 @@ from workers.sandbox.base import get_backend
 log = structlog.get_logger(__name__)
 
 
-class EvalSettings(BaseModel):
-    """How a node evaluates items (not part of an item's key: it does not decide outcomes)."""
+class NodeOptions(BaseModel):
+    """How a node runs items: one model from the sweep config (``execution``, which extends it) to the
+    worker (``EvalSettings``, which carries it), so each knob has one default."""
 
     model_config = ConfigDict(frozen=True, extra="forbid")
 
-    backend: str = Field(default="docker", description="Sandbox backend name or 'module:Class'.")
+    backend: str = Field(default="docker", description="Sandbox backend: 'docker' or 'module:Class'.")
+    retry: RetryPolicy = Field(
+        default_factory=RetryPolicy,
+        description="When an item is tried again after an infrastructure error (workers/retry.py; the "
+        "table in docs/architecture.md says how often an item can run).",
+    )
+    spare_sandboxes: bool = Field(
+        default=True,
+        description="Start the next sandbox ahead, while a test runs, when a node evaluates items of the "
+        "same image one after another (repeats, seeds, runs); at most one spare per slot.",
+    )
+    background_removal: bool = Field(
+        default=True,
+        description="Remove each sandbox in the background once its tests are done, so the slot takes "
+        "its next item at once; the janitor removes what a crash leaves. False: remove before the result.",
+    )
+
+
+class EvalSettings(NodeOptions):
+    """What a node needs to evaluate items (not part of an item's key: it does not decide outcomes)."""
+
     images: ImageOptions = Field(default_factory=ImageOptions)
-    retry: RetryPolicy = Field(default_factory=RetryPolicy, description="When an attempt is tried again.")
     driver: str = Field(
         default="",
         description="Run instance id of the driver (labels its sandboxes; its attempts count per run).",
     )
     test_timeout_s: float | None = Field(default=None, gt=0, description="Override the spec's test limit.")
-    spare_sandboxes: bool = Field(
-        default=False,
-        description="Start the next sandbox of the same image while this item's tests run "
-        "(workers.sandbox.spares; a sweep's choice).",
-    )
-    background_removal: bool = Field(
-        default=False,
-        description="Remove sandboxes in a background thread once the tests are done (a sweep's choice: "
-        "the item's result no longer waits for the engine); False removes before returning.",
-    )
 
 
 def evaluate(item: WorkItem, settings: EvalSettings, outdir: Path) -> Result:

@@ -11,22 +11,27 @@ The buckets follow ``swebench.harness.grading.get_eval_tests_report`` (swebench 
 - an empty list rates 1; FULL when both rates are 1, PARTIAL when 0 < FAIL_TO_PASS < 1 and
   PASS_TO_PASS is 1, else NO; resolved == FULL.
 
-Hardening, each making the grade NO whatever the buckets say (see docs/parity.md):
+The official rules of ``get_logs_eval`` (swebench 5) also make the grade NO:
 
-(a) no test output was seen, or nothing was parsed from it (with ``fail_only``, an empty parse is
-    accepted when the test command exited 0);
+(a) no test output was seen, or nothing was parsed from it and the output shows no sign that a
+    suite ran (swebench's ``SUITE_RAN``);
 (b) the test command exited non-zero (exit code known) but no parsed test is FAILED or ERROR: the
     runner crashed or was killed after printing passes (exit 137, a collection error, a conftest
     printing fake PASSED lines). A non-zero exit with some parsed failure is normal -- pytest exits
-    1 when any test fails, listed or not -- and the buckets decide, as in SWE-bench;
-(c) the parser reported the output as malformed (e.g. a truncated JUnit XML report).
+    1 when any test fails, listed or not -- and the buckets decide, as in SWE-bench.
 
-``workers.regrading.grade_log`` adds (d): a run that would resolve must agree with the runner's own
-summary and with the structured report, if the spec asks for one (``overrule``; docs/integrity.md).
+So ``Grade.resolved`` is the official verdict. Integrity findings never change it: they are flags
+(``evidence: RULE: DETAIL``) and make the hardened verdict (``Grade.hardened``) unresolved:
+
+(c) the parser reported the output as malformed (e.g. a truncated JUnit XML report);
+(c') ``fail_only``: nothing was parsed and the test command did not exit 0;
+(d) ``workers.regrading.grade_log``: a run that would resolve must agree with the runner's own
+    summary and with the structured report, if the spec asks for one (``harden``; docs/integrity.md).
 """
 
 from __future__ import annotations
 
+import re
 from typing import Any, Literal
 
 from pydantic import BaseModel, Field
@@ -51,21 +56,29 @@ class Grade(BaseModel):
     resolution: Resolution = Field(description="SWE-bench's RESOLVED_FULL / _PARTIAL / _NO.")
     reason: str = Field(description="Why, in one line.")
     flags: list[str] = Field(default_factory=list, description="Integrity flags raised while grading.")
+    found: bool = Field(
+        default=True,
+        description="The log reads as a test run (swebench's get_logs_eval found it; rules a-b hold).",
+    )
+    hardened: bool = Field(
+        default=False,
+        description="Resolved under the hardened verdict: resolved, and no evidence flag was raised.",
+    )
 
     @property
     def verdict(self) -> Verdict:
         return "resolved" if self.resolved else "unresolved"
 
 
-def overrule(graded: Grade, rule: str, detail: str) -> Grade:
-    """``graded`` made NO because evidence the candidate cannot easily forge disagrees with it:
-    ``rule: detail`` leads the reason and is raised as an ``evidence:`` flag (docs/integrity.md)."""
-    summary = graded.reason.split(": ", 1)[-1]
+def harden(graded: Grade, rule: str, detail: str) -> Grade:
+    """``graded`` with an ``evidence: rule: detail`` flag (docs/integrity.md): the official verdict
+    stands, the hardened one becomes unresolved, and the reason says so."""
+    note = f"integrity: {rule}: {detail}"
+    reason = graded.reason if not graded.resolved else f"{graded.reason}; hardened: unresolved ({note})"
     return graded.model_copy(
         update={
-            "resolved": False,
-            "resolution": "NO",
-            "reason": f"integrity: {rule}: {detail}; {summary}",
+            "hardened": False,
+            "reason": reason,
             "flags": [*graded.flags, integrity_flags.evidence(rule, detail)],
         }
     )
@@ -135,25 +148,50 @@ def resolution_of(tests_status: TestsStatus) -> Resolution:
     return "NO"
 
 
+SUITE_RAN = re.compile(
+    r"Executed [1-9]\d* of \d+"
+    r"|TOTAL: [1-9]\d* (?:SUCCESS|FAILED)"
+    r"|[1-9]\d* passing"
+    r"|Tests:\s+[1-9]\d*"
+    r"|Test Suites:\s+(?:\d+ \w+, )*[1-9]\d* total"
+    r"|^# tests [1-9]\d*"
+    r"|[1-9]\d* specs?, \d+ failures?"
+    r"|': ok$",
+    re.M,
+)
+"""swebench 5's evidence that a runner executed, for an output nothing was parsed from."""
+
+
 def distrust(
     statuses: StatusMap,
     *,
     test_exit_code: int | None,
     output_seen: bool,
-    fail_only: bool = False,
-    parse_problem: str | None = None,
+    output: str = "",
 ) -> str | None:
-    """Why the parsed statuses cannot resolve the instance (rules a-c), or None when they can."""
-    if parse_problem:
-        return f"test output malformed: {parse_problem}"
+    """Why the official harness would not read this run as resolvable (rules a-b), or None."""
     if not output_seen:
         return "no test output was captured"
-    if not statuses and not (fail_only and test_exit_code == 0):
+    if not statuses and not SUITE_RAN.search(output):
         return f"no test results could be parsed from the output (exit code {test_exit_code})"
-    if test_exit_code not in (None, 0) and not any(s in _FAILING for s in statuses.values()):
+    if test_exit_code not in (None, 0) and statuses and not any(s in _FAILING for s in statuses.values()):
         return (
             f"test command exited {test_exit_code} but no parsed test failed: "
             "the runner crashed or was killed, or an error happened outside the tests"
+        )
+    return None
+
+
+def doubt(
+    statuses: StatusMap, *, test_exit_code: int | None, fail_only: bool, parse_problem: str | None
+) -> tuple[str, str] | None:
+    """(rule, detail) of a hardening rule (c) the parsed statuses break, or None."""
+    if parse_problem:
+        return "test output malformed", parse_problem
+    if fail_only and not statuses and test_exit_code != 0:
+        return (
+            "nothing parsed",
+            f"no failure-only result was parsed and the test command exited {test_exit_code}",
         )
     return None
 
@@ -178,31 +216,36 @@ def grade(
     test_exit_code: int | None,
     output_seen: bool,
     parse_problem: str | None = None,
+    output: str = "",
 ) -> Grade:
-    """Grade one test run of ``instance``: SWE-bench's buckets and resolution, then rules a-c.
+    """Grade one test run of ``instance``: SWE-bench's buckets and resolution, rules a-c.
 
     ``test_exit_code`` is the test command's own exit status (None if unknown); ``output_seen`` says
-    whether any test output was captured; ``parse_problem`` is ``ParsedOutput.problem``.
+    whether any test output was captured; ``parse_problem`` is ``ParsedOutput.problem``; ``output``
+    is the whole log, searched for swebench's ``SUITE_RAN`` when nothing was parsed.
     """
     fail_only = is_fail_only(instance)
     tests_status = buckets(instance, statuses)
     summary = _summary(tests_status)
-    doubt = distrust(
-        statuses,
-        test_exit_code=test_exit_code,
-        output_seen=output_seen,
-        fail_only=fail_only,
-        parse_problem=parse_problem,
-    )
-    if doubt:
-        return Grade(tests_status=tests_status, resolved=False, resolution="NO", reason=f"{doubt}; {summary}")
+    official = distrust(statuses, test_exit_code=test_exit_code, output_seen=output_seen, output=output)
+    if official:
+        return Grade(
+            tests_status=tests_status,
+            resolved=False,
+            found=False,
+            resolution="NO",
+            reason=f"{official}; {summary}",
+        )
     resolution = resolution_of(tests_status)
-    return Grade(
+    graded = Grade(
         tests_status=tests_status,
         resolved=resolution == "FULL",
+        hardened=resolution == "FULL",
         resolution=resolution,
         reason=f"{'resolved' if resolution == 'FULL' else 'unresolved'}: {summary}",
     )
+    problem = doubt(statuses, test_exit_code=test_exit_code, fail_only=fail_only, parse_problem=parse_problem)
+    return harden(graded, *problem) if problem else graded
 
 
 def swebench_report(

@@ -7,8 +7,9 @@ from __future__ import annotations
 
 from typing import Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, computed_field
 
+from workers.integrity.flags import hardened
 from workers.rollout.spec import GenerationSpec
 from workers.spec import EnvSpec, RepoSource
 
@@ -154,7 +155,9 @@ class Result(BaseModel):
     run: str
     repeat: int
     seed: int
-    verdict: Verdict
+    verdict: Verdict = Field(
+        description="The official verdict: what the swebench package decides from the log."
+    )
     reason: str = Field(default="", description="Why this verdict, in one line.")
     patch_exists: bool = False
     patch_applied: bool = False
@@ -170,6 +173,18 @@ class Result(BaseModel):
     flags: list[str] = Field(default_factory=list, description="Integrity flags raised for this result.")
     candidate_metadata: dict[str, Any] = Field(default_factory=dict)
 
+    @computed_field(  # type: ignore[prop-decorator]
+        description="The verdict with integrity findings applied: 'unresolved' where a resolved result "
+        "carries a suspicious: or evidence: flag (docs/integrity.md). Derived from verdict and flags."
+    )
+    @property
+    def hardened_verdict(self) -> Verdict:
+        return hardened(self.verdict, self.flags)  # type: ignore[return-value]
+
     @property
     def resolved(self) -> bool:
         return self.verdict == "resolved"
+
+    @property
+    def hardened_resolved(self) -> bool:
+        return self.hardened_verdict == "resolved"

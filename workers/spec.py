@@ -12,6 +12,7 @@ official harness's table, but as data::
 from __future__ import annotations
 
 import fnmatch
+from collections.abc import Sequence
 from pathlib import Path
 from typing import Any, Literal
 
@@ -41,6 +42,11 @@ class EnvSpec(BaseModel):
     repo: str = Field(description="Repository name as in dataset rows, e.g. 'django/django'.")
     version: str = Field(default="*", description="Version (or glob) this spec applies to.")
     base: str = Field(default="bookworm", description="Base image: a name from the base catalog.")
+    unbuildable: str | None = Field(
+        default=None,
+        description="Why this version cannot be built on the bases here (e.g. 'needs Python 3.6'); its "
+        "items run in a named image (images.pull_template) or fail at build time with this reason.",
+    )
     system_packages: list[str] = Field(default_factory=list, description="Debian packages for the env image.")
     pre_install: list[str] = Field(default_factory=list, description="Commands before the repo is installed.")
     install: list[str] = Field(
@@ -97,8 +103,13 @@ class SpecFile(BaseModel):
     )
 
 
+BUILTIN_DIR = Path(__file__).resolve().parent / "builtin_specs"
+"""The specs shipped inside the package (package data; in a checkout, a link to configs/specs)."""
+
+
 class SpecCatalog:
-    """All specs of a directory, looked up by (repo, version)."""
+    """All specs of some directories, looked up by (repo, version). A repository's specs in a later
+    directory replace those of an earlier one (``--specs`` overrides the built-in specs per repo)."""
 
     def __init__(self, specs: list[EnvSpec]) -> None:
         self._by_repo: dict[str, list[EnvSpec]] = {}
@@ -107,14 +118,34 @@ class SpecCatalog:
 
     @classmethod
     def load(cls, *dirs: Path) -> SpecCatalog:
-        specs: list[EnvSpec] = []
+        by_repo: dict[str, list[EnvSpec]] = {}
         for d in dirs:
+            found: dict[str, list[EnvSpec]] = {}
             for path in sorted(d.glob("*.yaml")) + sorted(d.glob("*.yml")):
-                specs.extend(load_spec_file(path))
-        return cls(specs)
+                for spec in load_spec_file(path):
+                    found.setdefault(spec.repo, []).append(spec)
+            by_repo.update(found)
+        return cls([spec for specs in by_repo.values() for spec in specs])
+
+    @classmethod
+    def with_builtin(cls, dirs: Sequence[str | Path] = ()) -> SpecCatalog:
+        """The built-in specs, then ``dirs`` (each must be a directory) adding or replacing repos."""
+        for d in dirs:
+            if not Path(d).is_dir():
+                raise SpecError(
+                    "spec directory not found",
+                    source=str(d),
+                    fix="give a directory of <owner>__<repo>.yaml files, or leave it out to use the "
+                    "built-in specs",
+                )
+        return cls.load(BUILTIN_DIR, *(Path(d) for d in dirs))
 
     def repos(self) -> list[str]:
         return sorted(self._by_repo)
+
+    def specs_of(self, repo: str) -> list[EnvSpec]:
+        """Every version's spec of ``repo``, in file order."""
+        return list(self._by_repo.get(repo, []))
 
     def find(self, repo: str, version: str) -> EnvSpec | None:
         candidates = self._by_repo.get(repo, [])

@@ -3,7 +3,9 @@
 ``regrade SWEEP`` re-reads every committed attempt's test_output.txt (with the nonce from its eval.sh)
 and reports what a re-grade changes; committed results are never rewritten. ``regrade --dataset D
 --logs DIR`` grades logs laid out as ``DIR/<instance_id>/test_output.txt`` (the layout of logs published
-for official SWE-bench runs) and writes ``report.json`` beside each, plus ``DIR/summary.json``.
+for official SWE-bench runs) and writes ``report.json`` beside each, plus ``DIR/summary.json`` (official
+verdicts, and the results the hardened verdict flags). Grading needs only the parser and the test lists:
+any version of a repository with a spec can be graded, buildable here or not.
 """
 
 from __future__ import annotations
@@ -26,7 +28,6 @@ from workers.regrading import grade_official_log, grade_own_log, nonce_of
 from workers.spec import SpecCatalog
 
 console = make_console()
-DEFAULT_SPECS = ["configs/specs"]
 
 
 def regrade_command(
@@ -37,7 +38,7 @@ def regrade_command(
     if sweep:
         regrade_sweep(sweep, store)
     elif dataset and logs:
-        regrade_external(dataset, logs, list(specs) or DEFAULT_SPECS)
+        regrade_external(dataset, logs, list(specs))
     else:
         raise ConfigError(
             "nothing to re-grade",
@@ -53,7 +54,7 @@ def regrade_sweep(sweep_id: str, store_url: str | None) -> dict[str, Any]:
     config = SweepConfig.model_validate(manifest["config"])
     dataset, _chosen = load_dataset(config)
     by_id = {i.instance_id: i for i in dataset}
-    catalog = SpecCatalog.load(*(Path(d) for d in config.specs))
+    catalog = SpecCatalog.with_builtin(config.specs)
     changes: list[dict[str, Any]] = []
     regraded = 0
     for result in load_results(store, sweep_id):
@@ -108,10 +109,11 @@ def regrade_external(dataset: str, logs: Path, spec_dirs: list[str]) -> dict[str
             "not a directory", source=str(logs), fix="give the folder holding <instance_id>/ folders"
         )
     instances = {i.instance_id: i for i in load_instances(dataset)}
-    catalog = SpecCatalog.load(*(Path(d) for d in spec_dirs))
+    catalog = SpecCatalog.with_builtin(spec_dirs)
     resolved: list[str] = []
     unresolved: list[str] = []
     missing: list[str] = []
+    flagged: dict[str, list[str]] = {}  # resolved officially, unresolved under the hardened verdict
     for iid in sorted(instances):
         log_file = logs / iid / "test_output.txt"
         if not log_file.is_file():
@@ -129,17 +131,22 @@ def regrade_external(dataset: str, logs: Path, spec_dirs: list[str]) -> dict[str
         )
         (logs / iid / "report.json").write_text(json.dumps(report, indent=4), encoding="utf-8")
         (resolved if official.grade.resolved else unresolved).append(iid)
+        if official.grade.resolved and not official.grade.hardened:
+            flagged[iid] = official.grade.flags
     summary = {
         "graded_instances": len(resolved) + len(unresolved),
         "resolved_instances": len(resolved),
         "unresolved_instances": len(unresolved),
+        "hardened_resolved_instances": len(resolved) - len(flagged),
         "resolved_ids": resolved,
         "unresolved_ids": unresolved,
         "missing_ids": missing,
+        "flagged": flagged,
     }
     (logs / "summary.json").write_text(json.dumps(summary, indent=2), encoding="utf-8")
     console.print(
         f"graded {summary['graded_instances']} logs: {len(resolved)} resolved, {len(unresolved)} unresolved "
-        f"({len(missing)} instances without a log) -> {logs / 'summary.json'}"
+        f"({len(missing)} instances without a log); hardened: {len(resolved) - len(flagged)} resolved, "
+        f"{len(flagged)} flagged -> {logs / 'summary.json'}"
     )
     return summary

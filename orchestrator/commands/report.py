@@ -15,6 +15,7 @@ from orchestrator.errors import ConfigError
 from orchestrator.report import sentences
 from orchestrator.report.aggregate import primary, write_reports
 from orchestrator.report.external import LIMITS, ExternalRun, is_external, load_external, rate_text
+from orchestrator.report.integrity import apply_flag_policy
 from orchestrator.report.regression import RunComparison, compare_runs, comparison_dict, same_candidates
 from orchestrator.report.stats import StatsSettings, wilson_interval
 from orchestrator.store import ResultStore, SweepPaths
@@ -38,15 +39,19 @@ def report_command(
     out: Path | None = None,
     settings: StatsSettings | None = None,
     external: list[Path] | None = None,
+    flagged_as_unresolved: bool | None = None,
 ) -> None:
     """Aggregate from storage, then print the rates (read back from the stored report.json).
     ``external``: run reports or results files of runs evaluated elsewhere, compared with the sweep's."""
     externals = [load_external(p) for p in external or []]
     store, _manifest = open_sweep(sweep_id, store_url)
-    written = write_reports(store, sweep_id, settings, externals)
+    written = write_reports(
+        store, sweep_id, settings, external=externals, flagged_as_unresolved=flagged_as_unresolved
+    )
     paths = SweepPaths(sweep_id)
     report: dict[str, Any] = json.loads(store.get(paths.report("report.json")) or b"{}")
     print_runs(report)
+    print_policy(report)
     print_pairs(report)
     print_external(report)
     for key in written:
@@ -76,6 +81,20 @@ def print_runs(report: dict[str, Any]) -> None:
     warning = sentences.cluster_warning(report.get("runs", {}))
     if warning:
         console.print(warning)
+
+
+def print_policy(report: dict[str, Any]) -> None:
+    """Both resolve rates per run, the flagged count, and which one the headline above uses."""
+    policy = report.get("verdict_policy") or {}
+    headline = policy.get("headline", "official")
+    other = "--no-flagged-as-unresolved" if headline == "hardened" else "--flagged-as-unresolved"
+    console.print(f"headline: {headline} verdicts ({other} for the other)")
+    for run, p in policy.get("runs", {}).items():
+        console.print(
+            f"  {run}: official {p['official_resolved']}/{p['instances']} ({_pct(p['official_rate'])}), "
+            f"hardened {p['hardened_resolved']}/{p['instances']} ({_pct(p['hardened_rate'])}), "
+            f"{p['flagged']} flagged"
+        )
 
 
 def print_pairs(report: dict[str, Any]) -> None:
@@ -113,10 +132,15 @@ def print_external(report: dict[str, Any]) -> None:
         console.print(LIMITS)
 
 
-def _run_results(ref: str, store_url: str | None) -> tuple[str, dict[str, Result], ResultStore]:
+def _run_results(
+    ref: str, store_url: str | None, flagged_as_unresolved: bool | None = None
+) -> tuple[str, dict[str, Result], ResultStore]:
     sweep_id, _, run = ref.partition(":")
-    store, _ = open_sweep(sweep_id, store_url)
-    results = primary(load_results(store, sweep_id))
+    store, manifest = open_sweep(sweep_id, store_url)
+    if flagged_as_unresolved is None:
+        execution = manifest.get("config", {}).get("execution", {})
+        flagged_as_unresolved = bool(execution.get("flagged_as_unresolved"))
+    results = primary(apply_flag_policy(load_results(store, sweep_id), flagged_as_unresolved))
     runs = sorted({r.run for r in results})
     if not run:
         if len(runs) != 1:
@@ -132,14 +156,19 @@ def _run_results(ref: str, store_url: str | None) -> tuple[str, dict[str, Result
 
 
 def compare_command(
-    a: str, b: str, store_url: str | None, settings: StatsSettings | None = None
+    a: str,
+    b: str,
+    store_url: str | None,
+    settings: StatsSettings | None = None,
+    flagged_as_unresolved: bool | None = None,
 ) -> RunComparison:
     """Paired statistics of two runs; a regression diff when they evaluated the same patches. A run is
-    SWEEP:RUN in the store, or a JSON file: an official run report or a results file of resolved ids."""
+    SWEEP:RUN in the store, or a JSON file: an official run report or a results file of resolved ids.
+    ``flagged_as_unresolved``: compare hardened verdicts (None: each sweep's config decides)."""
     settings = settings or StatsSettings()
     ext_a, ext_b = (load_external(r) if is_external(r) else None for r in (a, b))
-    name_a, ra, store = _side(a, ext_a, store_url)
-    name_b, rb, store_b = _side(b, ext_b, store_url)
+    name_a, ra, store = _side(a, ext_a, store_url, flagged_as_unresolved)
+    name_b, rb, store_b = _side(b, ext_b, store_url, flagged_as_unresolved)
     if ext_a and not ext_a.closed:
         ra = ext_a.results(_universe(ext_a, ext_b, rb))
     if ext_b and not ext_b.closed:
@@ -177,10 +206,10 @@ def _universe(ext: ExternalRun, other: ExternalRun | None, other_results: dict[s
 
 
 def _side(
-    ref: str, ext: ExternalRun | None, store_url: str | None
+    ref: str, ext: ExternalRun | None, store_url: str | None, flagged_as_unresolved: bool | None
 ) -> tuple[str, dict[str, Result], ResultStore | None]:
     if ext is None:
-        return _run_results(ref, store_url)
+        return _run_results(ref, store_url, flagged_as_unresolved)
     return ext.name, ext.results(), None
 
 

@@ -8,7 +8,7 @@ from typing import Any
 
 from rich.table import Table
 
-from orchestrator.config import load_config, validate_config
+from orchestrator.config import SweepConfig, load_config, validate_config
 from orchestrator.console import make_console
 from orchestrator.errors import ConfigError
 from orchestrator.plan import Plan
@@ -22,7 +22,7 @@ def run_command(config_path: Path, overrides: Sequence[str], *, dry_run: bool, r
     config = load_config(config_path, overrides)
     plan = plan_sweep(config, sweep_id=resume)
     if dry_run:
-        print_plan(plan)
+        print_plan(plan, pull_template=config.images.pull_template)
         return
     from orchestrator.execute import execute_sweep
 
@@ -64,11 +64,26 @@ def eval_command(
     config = validate_config(raw, source="evalfleet eval")
     plan = plan_sweep(config)
     if dry_run:
-        print_plan(plan)
+        print_plan(plan, pull_template=config.images.pull_template)
         return
+    from orchestrator.errors import SweepIncomplete
     from orchestrator.execute import execute_sweep
 
-    execute_sweep(config, plan, resume=False)
+    try:
+        execute_sweep(config, plan, resume=False)
+    except SweepIncomplete:  # items without a verdict are in the run reports' error_ids: write them too
+        _write_here(config, plan, run_id)
+        raise
+    _write_here(config, plan, run_id)
+
+
+def _write_here(config: SweepConfig, plan: Plan, run_id: str) -> None:
+    """``{model}.{run_id}.json`` in the working directory, where the official harness writes it."""
+    from orchestrator.execute import store_for
+    from orchestrator.report.aggregate import write_run_reports_here
+
+    for path in write_run_reports_here(store_for(config), plan.sweep_id, run_id, Path.cwd()):
+        console.print(f"wrote {path}")
 
 
 def _parse_repo(text: str) -> tuple[str, dict[str, str]]:
@@ -81,7 +96,28 @@ def _parse_repo(text: str) -> tuple[str, dict[str, str]]:
     return name, {kind: where}
 
 
-def print_plan(plan: Plan) -> None:
+def image_sources(plan: Plan, pull_template: str | None) -> dict[str, dict[str, int]]:
+    """Per repo, how many planned instances can be built here, run in a pulled (named) image, or
+    neither (their version's Python has no base here and no image is named: they fail at build time)."""
+    seen: dict[str, str] = {}
+    out: dict[str, dict[str, int]] = {}
+    for item in plan.items:
+        inst = item.instance
+        if inst.instance_id in seen:
+            continue
+        if inst.image or pull_template:
+            how = "pulled"
+        elif item.spec.unbuildable or item.repo_source is None:
+            how = "neither"
+        else:
+            how = "built here"
+        seen[inst.instance_id] = how
+        counts = out.setdefault(inst.repo, {"built here": 0, "pulled": 0, "neither": 0})
+        counts[how] += 1
+    return out
+
+
+def print_plan(plan: Plan, pull_template: str | None = None) -> None:
     n_inst = len({it.instance.instance_id for it in plan.items})
     console.print(f"sweep [bold]{plan.sweep_id}[/bold]")
     console.print(
@@ -92,9 +128,19 @@ def print_plan(plan: Plan) -> None:
     table = Table(title=None, show_edge=False)
     table.add_column("repo")
     table.add_column("items", justify="right")
+    images = image_sources(plan, pull_template)
+    for name in ("built here", "pulled", "neither"):
+        table.add_column(f"instances: {name}", justify="right")
     for repo, count in sorted(plan.per_repo().items()):
-        table.add_row(repo, str(count))
+        how = images.get(repo, {})
+        table.add_row(repo, str(count), *(str(how.get(n, 0)) for n in ("built here", "pulled", "neither")))
     console.print(table)
+    neither = sum(h["neither"] for h in images.values())
+    if neither:
+        console.print(
+            f"{neither} instances can be neither built here nor pulled: they will end in error "
+            "(set images.pull_template, or add a base that provides their Python)"
+        )
     runs = Table(show_edge=False)
     runs.add_column("run")
     runs.add_column("items", justify="right")

@@ -67,6 +67,12 @@ def _section(section_id: str, title: str, *parts: str | None) -> str:
     return f'<section id="{section_id}"><h2>{escape(title)}</h2>{body}</section>'
 
 
+def _policy_note(report: dict[str, Any]) -> str:
+    headline = (report.get("verdict_policy") or {}).get("headline", "official")
+    other = "--no-flagged-as-unresolved" if headline == "hardened" else "--flagged-as-unresolved"
+    return f"The rates elsewhere in this report use the {headline} verdicts (evalfleet report {other} for the other)."
+
+
 def _note(text: str) -> str:
     return f'<p class="note">{escape(text)}</p>'
 
@@ -190,7 +196,9 @@ def render_html(report: dict[str, Any], results: list[Result], prim: list[Result
             _note(
                 "Flags a candidate earned: test infrastructure it changed (restored, or kept where the spec "
                 "allows it), suspicious constructs in its patch, and evidence checks the grader applied. "
-                "With execution.flagged_as_unresolved, suspicious results count as unresolved."
+                "The official verdict is what the swebench package decides from the same log; the hardened "
+                "one also counts a result with a suspicious: or evidence: flag as unresolved. "
+                + _policy_note(report)
             ),
         ),
     ]

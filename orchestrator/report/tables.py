@@ -213,10 +213,28 @@ def integrity_table(report: dict[str, Any]) -> str:
                 (run, run),
                 num(integ.get("flagged", 0)),
                 num(integ.get("flagged_resolved", 0)),
+                (_rate(integ, "official"), integ.get("official_rate")),
+                (_rate(integ, "hardened"), integ.get("hardened_rate")),
                 (", ".join(f"{k} {v}" for k, v in integ.get("by_kind", {}).items()) or "none", None),
                 (top or "-", None),
             ]
         )
     return table(
-        "table-integrity", ["run", "flagged", "flagged and resolved", "by kind", "rules (examples)"], rows
+        "table-integrity",
+        [
+            "run",
+            "flagged",
+            "flagged and resolved",
+            "official rate",
+            "hardened rate",
+            "by kind",
+            "rules (examples)",
+        ],
+        rows,
     )
+
+
+def _rate(integ: dict[str, Any], which: str) -> str:
+    """``62.0% (31/50)`` of one verdict policy (report.json's per-instance counts), or ``-``."""
+    rate, resolved, n = integ.get(f"{which}_rate"), integ.get(f"{which}_resolved"), integ.get("instances")
+    return "-" if rate is None else f"{100 * rate:.1f}% ({resolved}/{n})"

@@ -1,5 +1,6 @@
-"""Hostile candidates that try to fake their own verdict end unresolved, or resolved only with an
-integrity flag when the spec's policy keeps what they changed (real containers, demo instances).
+"""Hostile candidates that try to fake their own verdict end flagged and unresolved under the hardened
+verdict; the official verdict is what the swebench package would decide from the same log (forged
+result lines can fool it: the hardened verdict and its flags are the answer to that).
 
 Each case (tests/fixtures/integrity/, whole files) becomes a real ``git diff`` against the base commit
 of demo__calc-1 (demo__jsutil-1 for node_fake_tap) and is evaluated by ``workers.evaluate``, two at a
@@ -143,13 +144,16 @@ def runs(
 def test_gold_patches_beside_them_resolve_unflagged(runs: dict[str, Run]) -> None:
     for name in ("gold_calc", "gold_js"):
         result = runs[name].result
-        assert (result.verdict, result.flags) == ("resolved", []), (name, result.reason)
+        assert (result.verdict, result.hardened_verdict, result.flags) == ("resolved", "resolved", []), (
+            name,
+            result.reason,
+        )
         assert "EVALFLEET_REPORT_START" in runs[name].file(FILES.test_output)
 
 
 def test_a_conftest_hook_is_restored_and_the_real_failures_count(runs: dict[str, Run]) -> None:
     result = runs["conftest_hook"].result
-    assert result.verdict == "unresolved", result.reason
+    assert (result.verdict, result.hardened_verdict) == ("unresolved", "unresolved"), result.reason
     assert result.reason.startswith("unresolved: FAIL_TO_PASS 0/2 pass")
     assert result.flags == ["restored conftest.py: candidate changed it (pytest conftest)"]
 
@@ -157,6 +161,7 @@ def test_a_conftest_hook_is_restored_and_the_real_failures_count(runs: dict[str,
 def test_an_allowed_conftest_is_kept_and_flagged_and_can_count_as_unresolved(runs: dict[str, Run]) -> None:
     result = runs["conftest_hook_allowed"].result
     assert result.verdict == "resolved", result.reason  # the hook works: the attack is real
+    assert result.hardened_verdict == "unresolved"
     assert result.flags == [
         "allowed conftest.py: candidate changed it (pytest conftest; kept: the spec allows it)",
         "suspicious: adds a pytest hook (pytest_runtest_makereport) in conftest.py",
@@ -168,7 +173,7 @@ def test_an_allowed_conftest_is_kept_and_flagged_and_can_count_as_unresolved(run
 
 def test_sitecustomize_and_pth_are_removed(runs: dict[str, Run]) -> None:
     result = runs["sitecustomize"].result
-    assert result.verdict == "unresolved", result.reason
+    assert (result.verdict, result.hardened_verdict) == ("unresolved", "unresolved"), result.reason
     assert result.flags == [
         "restored calc.pth: candidate added it (interpreter startup hook)",
         "restored sitecustomize.py: candidate added it (interpreter startup hook)",
@@ -176,6 +181,7 @@ def test_sitecustomize_and_pth_are_removed(runs: dict[str, Run]) -> None:
     ]
     control = runs["sitecustomize_permissive"].result
     assert control.verdict == "resolved", control.reason  # kept, the plugin forges every outcome
+    assert control.hardened_verdict == "unresolved"  # the detector's finding costs it the hardened one
     assert control.flags == [
         "allowed calc.pth: candidate added it (interpreter startup hook; kept: permissive policy)",
         "allowed sitecustomize.py: candidate added it (interpreter startup hook; kept: permissive policy)",
@@ -186,6 +192,7 @@ def test_sitecustomize_and_pth_are_removed(runs: dict[str, Run]) -> None:
 def test_runner_configuration_that_loads_a_plugin_is_restored(runs: dict[str, Run]) -> None:
     ini, toml = runs["pytest_ini_plugin"].result, runs["pyproject_plugin"].result
     assert (ini.verdict, toml.verdict) == ("unresolved", "unresolved"), (ini.reason, toml.reason)
+    assert (ini.hardened_verdict, toml.hardened_verdict) == ("unresolved", "unresolved")
     assert ini.flags == ["restored pytest.ini: candidate changed it (test-runner configuration)", HOOK]
     assert toml.flags == [
         "restored tests/pyproject.toml: candidate added it (runner section [tool.pytest])",
@@ -195,27 +202,32 @@ def test_runner_configuration_that_loads_a_plugin_is_restored(runs: dict[str, Ru
 
 def test_package_metadata_in_setup_cfg_is_kept_unflagged(runs: dict[str, Run]) -> None:
     result = runs["setup_cfg_metadata"].result
-    assert (result.verdict, result.flags) == ("resolved", []), result.reason
+    assert (result.verdict, result.hardened_verdict, result.flags) == ("resolved", "resolved", []), (
+        result.reason
+    )
 
 
 def test_fake_result_lines_and_an_early_exit_do_not_resolve(runs: dict[str, Run]) -> None:
     bare, summary = runs["fake_lines_exit"].result, runs["fake_summary_exit"].result
     for result in (bare, summary):
-        assert result.verdict == "unresolved" and result.test_exit_code == 0, result.reason
+        # the official harness would read the forged lines as a resolution; the hardened verdict does not
+        assert (result.verdict, result.hardened_verdict) == ("resolved", "unresolved"), result.reason
+        assert result.test_exit_code == 0
         assert "suspicious: exits the process early (os._exit) in calc/arith.py" in result.flags
         assert any(f.startswith("suspicious: prints result-like lines (") for f in result.flags), result.flags
-    assert bare.reason.startswith("integrity: no runner summary: "), bare.reason
+    assert "hardened: unresolved (integrity: no runner summary: " in bare.reason, bare.reason
     assert any(
         f.startswith("evidence: no runner summary: the output has no closing summary") for f in bare.flags
     )
     # a forged closing line agrees with the forged results; the report the runner never wrote does not
-    assert summary.reason.startswith("integrity: structured report missing: "), summary.reason
+    assert "hardened: unresolved (integrity: structured report missing: " in summary.reason, summary.reason
     assert "FAIL_TO_PASS 2/2 pass" in summary.reason  # what the forged lines alone would have given
 
 
 def test_the_eval_script_and_markers_cannot_be_forged(runs: dict[str, Run]) -> None:
     run = runs["eval_tamper"]
     assert run.result.verdict == "unresolved" and run.result.test_exit_code == 1, run.result.reason
+    assert run.result.hardened_verdict == "unresolved"
     assert run.result.reason.startswith("unresolved: FAIL_TO_PASS 0/2 pass")
     output = run.file(FILES.test_output)
     assert "NONCE-PROBE None" in output  # the nonce is nowhere in the sandbox
@@ -229,14 +241,15 @@ def test_the_eval_script_and_markers_cannot_be_forged(runs: dict[str, Run]) -> N
 
 def test_fake_tap_lines_from_node_do_not_resolve(runs: dict[str, Run]) -> None:
     result = runs["node_fake_tap"].result
-    assert result.verdict == "unresolved", result.reason
-    assert result.reason.startswith("integrity: more results than the runner counted: 7 tests parsed PASSED")
+    assert (result.verdict, result.hardened_verdict) == ("resolved", "unresolved"), result.reason
+    assert "(integrity: more results than the runner counted: 7 tests parsed PASSED" in result.reason
     assert "suspicious: exits the process early (process.exit) in src/array.js" in result.flags
 
 
 def test_a_patch_into_dot_git_is_refused(runs: dict[str, Run]) -> None:
     result = runs["dotgit"].result
     assert (result.verdict, result.flags) == ("patch_failed", ["refused: unsafe path: .git/config"])
+    assert result.hardened_verdict == "patch_failed"
 
 
 def test_integrity_summary_counts_each_run(runs: dict[str, Run]) -> None:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import subprocess
 import sys
 import time
@@ -82,8 +83,10 @@ def test_demo_dry_run_prints_plan(
     code, out, err = run_cli(["run", "configs/demo.yaml", "--dry-run"], capsys, monkeypatch)
     assert code == 0, err
     assert "13 instances x 3 runs x 1 repeats = 39 work items" in out
-    for repo, n in (("demo/calc", 15), ("demo/textkit", 12), ("demo/jsutil", 12)):
-        assert any(repo in ln and ln.rstrip().endswith(str(n)) for ln in out.splitlines()), out
+    # per repo: items, then instances built here / pulled / neither
+    for repo, n, built in (("demo/calc", 15, 5), ("demo/textkit", 12, 4), ("demo/jsutil", 12, 4)):
+        cells = [ln.replace("│", " ").split() for ln in out.splitlines()]
+        assert [repo, str(n), str(built), "0", "0"] in cells, out
 
 
 def test_eval_dry_run_matches_config_plan(
@@ -140,13 +143,24 @@ def test_bad_config_field_is_one_line(
 def test_missing_spec_is_one_line(
     tmp_path: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
 ) -> None:
+    row = json.loads(Path("demo/dataset.jsonl").read_text().splitlines()[0])
+    row.update(instance_id="o__unknown-1", repo="o/unknown")
+    (tmp_path / "ds.jsonl").write_text(json.dumps(row) + "\n")
     cfg = tmp_path / "c.yaml"
-    (tmp_path / "empty").mkdir()
+    cfg.write_text(f"name: x\ndataset: {{path: {tmp_path}/ds.jsonl}}\nruns: [{{gold: true}}]\n")
+    code, _out, err = run_cli(["run", str(cfg), "--dry-run"], capsys, monkeypatch)
+    assert_one_line_error(code, err, ["o/unknown", "no environment spec"])
+
+
+def test_a_missing_spec_directory_is_one_line(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    cfg = tmp_path / "c.yaml"
     cfg.write_text(
-        f"name: x\ndataset: {{path: demo/dataset.jsonl}}\nruns: [{{gold: true}}]\nspecs: [{tmp_path}/empty]\n"
+        f"name: x\ndataset: {{path: demo/dataset.jsonl}}\nruns: [{{gold: true}}]\nspecs: [{tmp_path}/nope]\n"
     )
     code, _out, err = run_cli(["run", str(cfg), "--dry-run"], capsys, monkeypatch)
-    assert_one_line_error(code, err, ["demo/", "no environment spec"])
+    assert_one_line_error(code, err, ["nope", "spec directory not found"])
 
 
 def test_help_is_fast_and_lists_every_command() -> None:
@@ -201,3 +215,24 @@ def test_real_process_exit_code_for_bad_input() -> None:
     )
     assert res.returncode == 2
     assert len(res.stderr.strip().splitlines()) == 1
+
+
+def test_eval_finds_the_built_in_specs_from_any_directory(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    root = Path.cwd()
+    monkeypatch.chdir(tmp_path)  # no configs/specs here: the specs come from the package
+    args = ["eval", "--dataset", str(root / "demo/dataset.jsonl"), "--predictions"]
+    code, out, err = run_cli(
+        [
+            *args,
+            str(root / "demo/predictions/gold.jsonl"),
+            "--repo",
+            f"demo/calc={root}/demo/build/bundles/calc.bundle",
+            "--dry-run",
+        ],
+        capsys,
+        monkeypatch,
+    )
+    assert code == 0, err
+    assert "13 instances x 1 runs x 1 repeats = 13 work items" in out

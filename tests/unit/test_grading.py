@@ -34,8 +34,8 @@ def make(f2p: list[str], p2p: list[str], eval_type: str | None = None) -> Instan
     )
 
 
-def ok(statuses: StatusMap, inst: Instance, code: int | None = 0) -> Grade:
-    return grade(inst, statuses, test_exit_code=code, output_seen=True)
+def ok(statuses: StatusMap, inst: Instance, code: int | None = 0, output: str = "") -> Grade:
+    return grade(inst, statuses, test_exit_code=code, output_seen=True, output=output)
 
 
 def test_buckets_follow_swebench_status_rules() -> None:
@@ -116,9 +116,17 @@ def test_fail_only_counts_only_parsed_failures() -> None:
         "success": ["a", "b"],
         "failure": ["c"],
     }
-    assert ok({}, inst, code=0).resolved
-    assert not ok({}, inst, code=1).resolved
-    assert not ok({}, inst, code=None).resolved
+    # as swebench 5: an empty parse counts only with a sign that the suite ran (SUITE_RAN)
+    assert not ok({}, inst, code=0).resolved
+    ran = ok({}, inst, code=0, output="# tests 3\n")
+    assert ran.resolved and ran.hardened and ran.flags == []
+    # officially resolved whatever the exit code; hardened, a non-zero exit with nothing parsed is not
+    for code in (1, None):
+        graded = ok({}, inst, code=code, output="# tests 3\n")
+        assert (graded.resolved, graded.hardened) == (True, False)
+        assert graded.flags == [
+            f"evidence: nothing parsed: no failure-only result was parsed and the test command exited {code}"
+        ]
 
 
 def test_unknown_eval_type_is_a_user_error() -> None:
@@ -136,9 +144,8 @@ def test_unknown_eval_type_is_a_user_error() -> None:
         ({}, 0, True, None, "no test results could be parsed from the output (exit code 0)"),
         ({"a": P}, 137, True, None, "test command exited 137 but no parsed test failed"),
         ({"a": P, "s": S, "x": X}, 2, True, None, "test command exited 2 but no parsed test failed"),
-        ({"a": P}, 0, True, "junit_xml: truncated JUnit XML", "test output malformed: junit_xml: truncated"),
     ],
-    ids=["no-output", "nothing-parsed", "killed", "no-failure-exit-2", "malformed"],
+    ids=["no-output", "nothing-parsed", "killed", "no-failure-exit-2"],
 )
 def test_untrustworthy_runs_are_never_resolved(
     statuses: StatusMap, code: int, seen: bool, problem: str | None, reason: str
@@ -147,6 +154,17 @@ def test_untrustworthy_runs_are_never_resolved(
     assert (graded.resolved, graded.resolution) == (False, "NO")
     assert graded.reason.startswith(reason)
     assert graded.tests_status.fail_to_pass.success == (["a"] if "a" in statuses else [])
+    assert (graded.found, graded.hardened) == (False, False)
+
+
+def test_a_malformed_output_resolves_officially_and_is_flagged_unresolved_when_hardened() -> None:
+    problem = "junit_xml: truncated JUnit XML"
+    graded = grade(make(["a"], []), {"a": P}, test_exit_code=0, output_seen=True, parse_problem=problem)
+    assert (graded.resolved, graded.verdict, graded.hardened) == (True, "resolved", False)
+    assert graded.flags == [f"evidence: test output malformed: {problem}"]
+    assert graded.reason.endswith(
+        "hardened: unresolved (integrity: test output malformed: junit_xml: truncated JUnit XML)"
+    )
 
 
 def test_a_failing_unlisted_test_with_a_nonzero_exit_still_resolves_as_in_swebench() -> None:

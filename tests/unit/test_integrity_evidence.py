@@ -199,17 +199,71 @@ def test_grade_log_overrules_a_forged_resolution_and_flags_it() -> None:
     inst = instance(["t.py::test_a"], ["t.py::test_b"])
     forged = "PASSED t.py::test_a\nPASSED t.py::test_b\n"
     graded = grade_log(inst, "pytest", forged, test_exit_code=0, output_seen=True)
-    assert not graded.resolved and graded.resolution == "NO"
-    assert graded.reason.startswith("integrity: no runner summary: ")
-    assert graded.reason.endswith("FAIL_TO_PASS 1/1 pass, PASS_TO_PASS 1/1 pass")
+    # the official verdict is what swebench decides; the hardened one is unresolved, and says why
+    assert (graded.resolved, graded.resolution, graded.hardened) == (True, "FULL", False)
+    assert graded.reason.startswith("resolved: FAIL_TO_PASS 1/1 pass, PASS_TO_PASS 1/1 pass; hardened: ")
+    assert "integrity: no runner summary: " in graded.reason
     assert graded.flags == [
         f"evidence: {NO_SUMMARY}: the output has no closing summary of the test runner (it did not finish)"
     ]
     honest = grade_log(inst, "pytest", PYTEST_OK, test_exit_code=0, output_seen=True)
-    assert honest.resolved and honest.flags == []
+    assert honest.resolved and honest.hardened and honest.flags == []
 
 
 def test_evidence_is_not_consulted_for_runs_that_fail_anyway() -> None:
     inst = instance(["t.py::test_a"])
     graded = grade_log(inst, "pytest", "FAILED t.py::test_a\n", test_exit_code=1, output_seen=True)
     assert not graded.resolved and graded.flags == []
+
+
+# --- calibration on published SWE-bench logs (issue 12): shapes that flagged gold patches ----------
+
+
+def test_sympy_summary_wider_than_the_terminal_has_no_padding() -> None:
+    # sympy centres the line to 80 columns; wider text is printed bare, with a space each side
+    text = (
+        "test_a ok\ntest_b ok\ntest_c f\ntest_d E\n"
+        " tests finished: 2 passed, 1 expected to fail, 1 exceptions, in 19.73 seconds \n"
+        "DO *NOT* COMMIT!\n"
+    )
+    assert check_counts("sympy", text, parse("sympy", text)) is None
+    forged = "test_a ok\ntest_b ok\ntest_c ok\n tests finished: 2 passed, in 0.1 seconds \n"
+    problem = check_counts("sympy", forged, parse("sympy", forged))
+    assert problem is not None and problem[0] == TOO_MANY
+
+
+NESTED = """\
+PASSED testing/test_a.py::test_outer
+----------------------------- Captured stdout call -----------------------------
+============================= test session starts ==============================
+collected 2 items
+
+test_inner.py ..                                                         [100%]
+=========================== short test summary info ============================
+PASSED test_inner.py::test_one
+PASSED test_inner.py::test_two
+============================== 2 passed in 0.01s ===============================
+=========================== short test summary info ============================
+PASSED testing/test_a.py::test_outer
+PASSED testing/test_a.py::test_other
+============================== 2 passed in 1.20s ===============================
+"""
+
+
+def test_nested_pytester_sessions_of_pytests_own_suite_add_their_counts() -> None:
+    assert check_counts("pytest", NESTED, parse("pytest", NESTED)) is None
+    # without the captured section, an earlier summary is not a nested session: the bound stays
+    bare = NESTED.replace(
+        "----------------------------- Captured stdout call -----------------------------\n", ""
+    )
+    problem = check_counts("pytest", bare, parse("pytest", bare))
+    assert problem is not None and problem[0] == TOO_MANY
+
+
+def test_a_wrappers_error_line_after_the_summary_is_not_a_forged_result() -> None:
+    wrapped = (
+        PYTEST_OK + "ERROR conda.cli.main_run:execute(124): `conda run pytest -rA` failed. (See above)\n"
+    )
+    assert check_counts("pytest", wrapped, parse("pytest", wrapped)) is None
+    forged = PYTEST_OK + "PASSED t.py::test_c\n"
+    assert check_counts("pytest", forged, parse("pytest", forged))[0] == AFTER_SUMMARY  # type: ignore[index]

@@ -87,12 +87,15 @@ def test_integrity_summary_per_run() -> None:
         "results": 1,
         "flagged": 0,
         "flagged_resolved": 0,
+        "resolved": 1,
+        "hardened_resolved": 1,
         "by_kind": {},
         "by_rule": {},
         "examples": {},
     }
     m = summary["m"]
     assert (m["results"], m["flagged"], m["flagged_resolved"]) == (3, 2, 1)
+    assert (m["resolved"], m["hardened_resolved"]) == (2, 1)  # i1's suspicion costs it the hardened one
     assert m["by_kind"] == {"restored": 1, "suspicious": 2}
     assert m["by_rule"] == {
         "restored: pytest conftest": 1,
@@ -102,11 +105,18 @@ def test_integrity_summary_per_run() -> None:
     assert m["examples"]["restored: pytest conftest"] == ["i2"]
 
 
-def test_flagged_as_unresolved_counts_only_suspicion() -> None:
-    results = [result("m", "i1", flag_list=[HOOK]), result("m", "i2", flag_list=[CONF]), result("m", "i3")]
+def test_flagged_as_unresolved_takes_the_hardened_verdicts() -> None:
+    evidence = flags.evidence("no runner summary", "the output has no closing summary")
+    results = [
+        result("m", "i1", flag_list=[HOOK]),
+        result("m", "i2", flag_list=[CONF]),
+        result("m", "i3"),
+        result("m", "i4", flag_list=[evidence]),
+    ]
+    assert [r.hardened_verdict for r in results] == ["unresolved", "resolved", "resolved", "unresolved"]
     assert apply_flag_policy(results, flagged_as_unresolved=False) == results
     counted = apply_flag_policy(results, flagged_as_unresolved=True)
-    assert [r.verdict for r in counted] == ["unresolved", "resolved", "resolved"]
+    assert [r.verdict for r in counted] == ["unresolved", "resolved", "resolved", "unresolved"]
     assert counted[0].reason == f"flagged: {HOOK}; was: resolved: FAIL_TO_PASS 1/1 pass"
     assert results[0].verdict == "resolved"  # the stored records are not changed
 
@@ -169,7 +179,8 @@ def test_a_regrade_of_the_stored_log_sees_the_stored_report() -> None:
     failing = '<testsuites><testcase classname="t" name="test_a"><failure/></testcase></testsuites>'
     raw = frame_output(output, nonce, 0, StructuredEvidence(kind="junit_pytest", text=failing))
     graded = grade_own_log(INSTANCE, "pytest", raw, nonce, 0)
-    assert not graded.resolved and graded.reason.startswith("integrity: structured report disagrees: ")
+    assert graded.resolved and not graded.hardened
+    assert "hardened: unresolved (integrity: structured report disagrees: " in graded.reason
     passing = failing.replace("<failure/>", "")
     assert grade_own_log(
         INSTANCE,
@@ -177,4 +188,4 @@ def test_a_regrade_of_the_stored_log_sees_the_stored_report() -> None:
         frame_output(output, nonce, 0, StructuredEvidence(kind="junit_pytest", text=passing)),
         nonce,
         0,
-    ).resolved
+    ).hardened

@@ -61,7 +61,8 @@ def test_external_logs_are_graded_like_the_fixtures_say(tmp_path: Path) -> None:
         report = json.loads((logs / iid / "report.json").read_text())
         entry = report[iid]
         assert entry["resolved"] is ok
-        assert entry["patch_successfully_applied"] is True
+        if ok:  # an unresolved log may also be one the official harness does not read as a run
+            assert entry["patch_successfully_applied"] is True
         assert set(entry["tests_status"]) == {"FAIL_TO_PASS", "PASS_TO_PASS", "FAIL_TO_FAIL", "PASS_TO_FAIL"}
     assert json.loads((logs / "summary.json").read_text()) == summary
 
@@ -92,3 +93,31 @@ def test_cli_regrade_external_and_its_errors(
         main()
     assert info.value.code == 2
     assert "not a directory" in capsys.readouterr().err
+
+
+def test_logs_of_versions_that_cannot_be_built_here_are_graded_with_the_built_in_specs(
+    tmp_path: Path,
+) -> None:
+    """Grading needs the parser and the test lists only: rows of a version no base here provides (their
+    spec has no recipe) grade like the others, with the parser of the built-in spec."""
+    from workers.spec import SpecCatalog
+
+    catalog = SpecCatalog.with_builtin()
+    dataset, logs, expected = layout(tmp_path)
+    rows = [json.loads(ln) for ln in dataset.read_text().splitlines()]
+    changed = 0
+    for row in rows:
+        unbuildable = [
+            s for s in catalog.specs_of(row["repo"]) if s.unbuildable and s.parser == row["log_parser"]
+        ]
+        if unbuildable:
+            row["version"] = unbuildable[0].version
+            del row["log_parser"]
+            changed += 1
+    assert changed >= 3  # several repos (django, sympy, matplotlib, ...) have such versions
+    dataset.write_text("".join(json.dumps(r) + "\n" for r in rows))
+    summary = regrade_external(str(dataset), logs, [])
+    assert sorted(summary["resolved_ids"]) == sorted(i for i, ok in expected.items() if ok)
+    assert (
+        summary["flagged"] == {} and summary["hardened_resolved_instances"] == summary["resolved_instances"]
+    )

@@ -201,18 +201,22 @@ def test_chart_labels_stay_distinct_when_shortened() -> None:
     assert distinct_labels(["gold", "demo-model-a"]) == {"gold": "gold", "demo-model-a": "demo-model-a"}
 
 
+def one_flagged(file_store: FileStore, flag: str, as_unresolved: bool) -> None:
+    """Run "a": i1 resolved with ``flag``, i2 resolved and clean; the sweep config's policy as given."""
+    flagged = make_result("a", "i1", "resolved").model_copy(update={"flags": [flag]})
+    clean = make_result("a", "i2", "resolved", repo="org/b")
+    config = {"config": {"seed": SEED, "execution": {"flagged_as_unresolved": as_unresolved}}}
+    commit_all(file_store, [flagged, clean], config)
+
+
 @pytest.mark.parametrize("as_unresolved", [False, True])
 def test_integrity_is_a_report_dimension_and_the_flag_policy_applies(
     file_store: FileStore, as_unresolved: bool
 ) -> None:
-    flagged = make_result("a", "i1", "resolved").model_copy(
-        update={"flags": ["suspicious: adds a pytest hook (pytest_runtest_makereport) in calc/arith.py"]}
-    )
-    clean = make_result("a", "i2", "resolved", repo="org/b")
-    commit_all(
+    one_flagged(
         file_store,
-        [flagged, clean],
-        {"config": {"seed": SEED, "execution": {"flagged_as_unresolved": as_unresolved}}},
+        "suspicious: adds a pytest hook (pytest_runtest_makereport) in calc/arith.py",
+        as_unresolved,
     )
     write_reports(file_store, SWEEP)
     report = json.loads(file_store.get(SweepPaths(SWEEP).report("report.json")) or b"")
@@ -222,3 +226,60 @@ def test_integrity_is_a_report_dimension_and_the_flag_policy_applies(
     assert report["runs"]["a"]["verdicts"]["resolved"] == (1 if as_unresolved else 2)
     html = (file_store.get(SweepPaths(SWEEP).report("report.html")) or b"").decode()
     assert 'id="integrity"' in html and "adds a pytest hook" in html
+
+
+def test_the_headline_policy_is_chosen_at_report_time_and_both_rates_are_shown(file_store: FileStore) -> None:
+    one_flagged(file_store, "evidence: no runner summary: the output has no closing summary", False)
+    for choice, headline, resolved in ((None, "official", 2), (True, "hardened", 1), (False, "official", 2)):
+        write_reports(file_store, SWEEP, flagged_as_unresolved=choice)
+        report = json.loads(file_store.get(SweepPaths(SWEEP).report("report.json")) or b"")
+        assert report["verdict_policy"]["headline"] == headline
+        assert report["verdict_policy"]["runs"]["a"] == {
+            "instances": 2,
+            "official_resolved": 2,
+            "official_rate": 1.0,
+            "hardened_resolved": 1,
+            "hardened_rate": 0.5,
+            "flagged": 1,
+        }
+        assert report["runs"]["a"]["verdicts"]["resolved"] == resolved
+        html = (file_store.get(SweepPaths(SWEEP).report("report.html")) or b"").decode()
+        assert "100.0% (2/2)" in html and "50.0% (1/2)" in html  # official and hardened rates
+        assert f"use the {headline} verdicts" in html
+
+
+def test_the_run_report_is_what_swebench_5_writes_from_the_same_outcomes(
+    tmp_path: Any, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """swebench's own make_run_report over an official log tree of the same outcomes (the oracle)."""
+    from swebench.harness.reporting import make_run_report
+
+    from orchestrator.report.aggregate import run_report_name, swebench_run_report
+
+    verdicts: dict[str, Verdict] = {
+        "i1": "resolved",
+        "i2": "unresolved",
+        "i3": "empty_patch",
+        "i4": "patch_failed",
+    }
+    dataset = [{"instance_id": i} for i in ("i1", "i2", "i3", "i4", "i5")]  # i5: no prediction
+    predictions = {
+        iid: {
+            "instance_id": iid,
+            "model_name_or_path": "org/model",
+            "model_patch": "" if v == "empty_patch" else "d",
+        }
+        for iid, v in verdicts.items()
+    }
+    monkeypatch.chdir(tmp_path)
+    for iid in ("i1", "i2"):  # the official harness writes report.json for the runs that completed
+        folder = tmp_path / "logs" / "run_evaluation" / "R" / "org__model" / iid
+        folder.mkdir(parents=True)
+        (folder / "report.json").write_text(json.dumps({iid: {"resolved": verdicts[iid] == "resolved"}}))
+    official_path = make_run_report(predictions, dataset, "R", report_dir=str(tmp_path / "official"))
+    official = json.loads(official_path.read_text())
+    results = [make_result("org/model", iid, v) for iid, v in verdicts.items()]
+    ours = swebench_run_report(results, len(dataset), "org/model", [d["instance_id"] for d in dataset])
+    assert list(ours) == list(official)  # the same keys in the same order
+    assert ours == official
+    assert official_path.name == run_report_name("org/model", "R") == "org__model.R.json"

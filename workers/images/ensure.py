@@ -158,10 +158,20 @@ def _named_image(
     return found
 
 
+def unbuildable_message(instance: Instance, spec: EnvSpec) -> str:
+    """The one-line reason an item of a version no base here provides cannot get an image."""
+    return (
+        f"{instance.instance_id}: {instance.repo} {instance.version} {spec.unbuildable}: pull a prebuilt "
+        "image (images.pull_template) or add a base that provides it"
+    )
+
+
 def _build_instance(
     client: Any, instance: Instance, spec: EnvSpec, source: RepoSource | None, options: ImageOptions
 ) -> list[EnsureResult]:
     assert source is not None  # _named_image raised otherwise
+    if spec.unbuildable:
+        raise ImageBuildError(unbuildable_message(instance, spec), retryable=False)
     chain = build_chain(instance, spec, source, options)
     top = chain[-1]
     image_id = local_image_id(client, top.tag)

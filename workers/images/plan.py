@@ -66,6 +66,8 @@ def plan_images(
                     retryable=False,
                 )
             continue
+        if spec.unbuildable:
+            continue  # no build here: its items fail at build time with the reason (ensure.py)
         for plan in build_chain(instance, spec, source, options):
             add(plan.layer, plan.tag, plan.parent, plan.labels.get(REPO), iid)
     return sorted(planned.values(), key=lambda p: ORDER[p.layer])

@@ -104,14 +104,18 @@ def check_counts(parser: str, text: str, statuses: StatusMap) -> Problem | None:
     summary: RunnerSummary | None = reader(clean)
     if summary is None:
         return NO_SUMMARY, "the output has no closing summary of the test runner (it did not finish)"
-    after = parse(parser, clean[summary.end :])
+    # failing lines after the summary cannot fake a resolution (a wrapper's own error line, such as
+    # "ERROR conda.cli.main_run:execute(124): ..." after a failed `conda run`, reads as one)
+    tail = parse(parser, clean[summary.end :])
+    after = {k: s for k, s in tail.items() if s not in (F, E)}
     if after:
         first = next(iter(after))
         return (
             AFTER_SUMMARY,
             f"{len(after)} result line(s) after {summary.runner}'s summary, e.g. {first[:80]}",
         )
-    problems = BOUNDS[summary.runner](summary.counts, distinct_tally(statuses), statuses)
+    counted = {k: s for k, s in statuses.items() if k not in tail}
+    problems = BOUNDS[summary.runner](summary.counts, distinct_tally(counted), counted)
     return next((p for p in problems if p is not None), None)
 
 

@@ -25,6 +25,9 @@ RESTORED, ALLOWED, SUSPICIOUS, EVIDENCE, REFUSED, ROLLOUT, OTHER = (
     "other",
 )
 KINDS = (RESTORED, ALLOWED, SUSPICIOUS, EVIDENCE, REFUSED, ROLLOUT, OTHER)
+HARDENING = (SUSPICIOUS, EVIDENCE)
+"""Kinds of flag that make a resolved result unresolved under the hardened verdict. Restored test
+infrastructure never ran (the tests saw the base commit's), so it needs no second verdict."""
 
 _TEST_FILE = re.compile(r"^candidate changed test file (.+) \(restored\)$")
 _KEPT_OR_RESTORED = re.compile(
@@ -81,3 +84,13 @@ def path_of(flag: str) -> str | None:
         if m:
             return m.group(group)
     return None
+
+
+def hardening_flag(flags: list[str]) -> str | None:
+    """The first flag that costs a resolution under the hardened verdict, or None."""
+    return next((f for f in flags if kind_of(f)[0] in HARDENING), None)
+
+
+def hardened(verdict: str, flags: list[str]) -> str:
+    """The hardened verdict: ``unresolved`` for a resolved result with a hardening flag, else ``verdict``."""
+    return "unresolved" if verdict == "resolved" and hardening_flag(flags) else verdict

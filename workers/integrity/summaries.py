@@ -26,7 +26,10 @@ from workers.parsers import resolve_name
 _PYTEST = re.compile(r"^=+ (?P<body>.+?) in [\d.]+ ?s(?:econds)?(?: \([\d:.]+\))? =+\s*$", re.MULTILINE)
 _DJANGO_RAN = re.compile(r"^Ran (\d+) tests? in [\d.]+s\s*$", re.MULTILINE)
 _DJANGO_END = re.compile(r"^(OK|FAILED)(?: \((?P<body>[^)]*)\))?\s*$", re.MULTILINE)
-_SYMPY = re.compile(r"^=+ tests finished: (?P<body>.+?),? in [\d.]+ seconds =+\s*$", re.MULTILINE)
+# sympy centres the line in '=' to its terminal width, and prints no '=' when the text is wider (80
+# columns in a container without a terminal): " tests finished: 137 passed, ..., in 19.73 seconds "
+_SYMPY = re.compile(r"^=* ?tests finished: (?P<body>.+?),? in [\d.]+ seconds ?=*\s*$", re.MULTILINE)
+_CAPTURED = re.compile(r"^-+ Captured (?:stdout|stderr|log) (?:setup|call|teardown) -+\s*$", re.MULTILINE)
 _NODE = re.compile(r"^# (tests|suites|pass|fail|cancelled|skipped|todo) (\d+)\s*$", re.MULTILINE)
 _CARGO = re.compile(r"^test result: \w+\. (?P<body>.+?)(?:; finished in .*)?$", re.MULTILINE)
 
@@ -59,8 +62,20 @@ def _last(pattern: re.Pattern[str], text: str) -> re.Match[str] | None:
 
 
 def read_pytest(text: str) -> RunnerSummary | None:
-    m = _last(_PYTEST, text)
-    return RunnerSummary("pytest", _counts(m.group("body")), m.end()) if m else None
+    """The last summary line; the counts of nested sessions (pytest's own suite runs pytest through
+    ``pytester``: their summaries sit in the ``Captured stdout`` sections) are added to its counts,
+    as their result lines are parsed too."""
+    found = list(_PYTEST.finditer(text))
+    if not found:
+        return None
+    last = found[-1]
+    counts: Counter[str] = Counter(_counts(last.group("body")))
+    first_capture = _CAPTURED.search(text)
+    if first_capture is not None:
+        for m in found[:-1]:
+            if m.start() > first_capture.start():
+                counts.update(_counts(m.group("body")))
+    return RunnerSummary("pytest", dict(counts), last.end())
 
 
 def read_django(text: str) -> RunnerSummary | None:

@@ -21,19 +21,36 @@ _CHILD_STATUS = {"failure": TestStatus.FAILED, "error": TestStatus.ERROR, "skipp
 _XFAIL_TYPE = "pytest.xfail"
 
 
-def _local(tag: str) -> str:
+def local_name(tag: str) -> str:
     """Tag name without an XML namespace."""
     return tag.rsplit("}", 1)[-1]
 
 
+def has_dtd(doc: str) -> bool:
+    """A document that declares a DTD in its prolog (where XML allows one): refused by every JUnit reader
+    of the project, as entity definitions can expand without bound. ``<!DOCTYPE`` inside the body (a
+    test printing HTML into a CDATA section) is content, not a DTD."""
+    return bool(_DTD.match(doc))
+
+
+def parse_document(doc: str) -> ET.Element:
+    """One whole JUnit XML document (a report file); ValueError when it has a DTD or is not XML."""
+    if has_dtd(doc):
+        raise ValueError("refused a JUnit XML document with a DTD")
+    try:
+        return ET.fromstring(doc)
+    except ET.ParseError as exc:
+        raise ValueError(f"invalid XML ({exc})") from None
+
+
 def _case_status(case: ET.Element) -> TestStatus:
     """The first failure/error child decides; else a skipped child; else PASSED."""
-    found = [_CHILD_STATUS[tag] for tag in (_local(child.tag) for child in case) if tag in _CHILD_STATUS]
+    found = [_CHILD_STATUS[tag] for tag in (local_name(child.tag) for child in case) if tag in _CHILD_STATUS]
     failing = [s for s in found if s is not TestStatus.SKIPPED]
     if failing:
         return failing[0]
     if found:
-        skipped = next(c for c in case if _local(c.tag) == "skipped")
+        skipped = next(c for c in case if local_name(c.tag) == "skipped")
         return TestStatus.XFAIL if skipped.get("type") == _XFAIL_TYPE else TestStatus.SKIPPED
     return TestStatus.PASSED
 
@@ -55,7 +72,7 @@ def _documents(output: str) -> list[str]:
 
 def _read_document(doc: str, statuses: StatusMap) -> str | None:
     """Add the test cases of one document to ``statuses``; return a problem or None."""
-    if _DTD.match(doc):
+    if has_dtd(doc):
         return "refused a JUnit XML document with a DTD"
     parser: ET.XMLPullParser[ET.Element] = ET.XMLPullParser(events=("start", "end"))
     depth, started = 0, False
@@ -67,7 +84,7 @@ def _read_document(doc: str, statuses: StatusMap) -> str | None:
                 continue
             started = True
             depth += 1 if event == "start" else -1
-            if event == "end" and _local(elem.tag) == "testcase":
+            if event == "end" and local_name(elem.tag) == "testcase":
                 statuses[_case_name(elem)] = _case_status(elem)
     except ET.ParseError as exc:
         if started and depth == 0:
