@@ -12,10 +12,28 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_valida
 from orchestrator.errors import ConfigError
 from workers.evaluate import NodeOptions
 from workers.models import SandboxLimits
+from workers.rollout.spec import GenerationSpec, Price
 from workers.spec import RepoSource
 
 if TYPE_CHECKING:
     from orchestrator.store import ResultStore
+
+# List prices (USD per million tokens; input, output) of common hosted models when this table was
+# written (2026-12); a sweep's `prices:` overrides or adds entries. Self-hosted models cost what you say.
+DEFAULT_PRICES: dict[str, Price] = {
+    name: Price(input=i, output=o)
+    for name, (i, o) in {
+        "gpt-4o": (2.5, 10.0),
+        "gpt-4o-mini": (0.15, 0.6),
+        "gpt-4.1": (2.0, 8.0),
+        "gpt-4.1-mini": (0.4, 1.6),
+        "o3": (2.0, 8.0),
+        "o4-mini": (1.1, 4.4),
+        "claude-sonnet-4-5": (3.0, 15.0),
+        "claude-haiku-4-5": (1.0, 5.0),
+        "deepseek-chat": (0.27, 1.1),
+    }.items()
+}
 
 
 class _Strict(BaseModel):
@@ -60,12 +78,22 @@ class RunConfig(_Strict):
     empty: bool = Field(default=False, description="Use empty patches as candidates (a baseline).")
     model: str | None = Field(default=None, description="Model label (metadata for comparisons).")
     scaffold: str | None = Field(default=None, description="Scaffold label (metadata for ablations).")
+    # --- rollouts (issue 13): a run that generates its patches on the cluster ---
+    generate: GenerationSpec | None = Field(
+        default=None,
+        description="Generate the patches with an agent (endpoint, sampling, scaffold, limits) instead of "
+        "reading them from 'predictions' (docs/rollouts.md).",
+    )
 
     @model_validator(mode="after")
     def _one_source(self) -> RunConfig:
-        sources = [self.predictions is not None, self.gold, self.empty]
+        sources = [self.predictions is not None, self.gold, self.empty, self.generate is not None]
         if sum(sources) != 1:
-            raise ValueError("give exactly one of 'predictions: FILE', 'gold: true' or 'empty: true'")
+            raise ValueError(
+                "give exactly one of 'predictions: FILE', 'gold: true', 'empty: true' or 'generate: {...}'"
+            )
+        if self.generate is not None and not self.name:
+            raise ValueError("a 'generate' run needs a 'name' (it labels the run in results and reports)")
         return self
 
 
@@ -183,6 +211,17 @@ class RayConfig(_Strict):
     num_cpus: int | None = Field(default=None, ge=1, description="CPUs of the embedded local Ray.")
 
 
+class BudgetConfig(_Strict):
+    """The sweep-wide budget of rollouts, held by one ledger for the whole cluster."""
+
+    usd: float | None = Field(
+        default=None,
+        gt=0,
+        description="USD for every model call of the sweep (all its runs, re-runs included).",
+    )
+    tokens: int | None = Field(default=None, ge=1, description="Prompt + completion tokens for the sweep.")
+
+
 class SweepConfig(_Strict):
     """A sweep: runs x instances x repeats evaluated together."""
 
@@ -206,6 +245,13 @@ class SweepConfig(_Strict):
     images: ImagesConfig = Field(default_factory=ImagesConfig)
     store: StoreConfig = Field(default_factory=StoreConfig)
     ray: RayConfig = Field(default_factory=RayConfig)
+    budget: BudgetConfig = Field(
+        default_factory=BudgetConfig, description="Budget of 'generate' runs (not part of the sweep id)."
+    )
+    prices: dict[str, Price] = Field(
+        default_factory=dict,
+        description="Model name -> USD per million tokens, over the built-in table (config.DEFAULT_PRICES).",
+    )
 
     @model_validator(mode="after")
     def _unique_run_names(self) -> SweepConfig:
@@ -214,6 +260,24 @@ class SweepConfig(_Strict):
         if dupes:
             raise ValueError(f"run names must be unique, repeated: {', '.join(dupes)}")
         return self
+
+    @model_validator(mode="after")
+    def _priced_when_budgeted(self) -> SweepConfig:
+        if self.budget.usd is None:
+            return self
+        for run in self.runs:
+            if run.generate is not None and self.price_of(run.generate) is None:
+                model = run.generate.endpoint.model
+                raise ValueError(
+                    f"run {run.name!r}: no price for model {model!r} and budget.usd is set; add "
+                    f"'prices: {{{model}: {{input: USD, output: USD}}}}' (per million tokens)"
+                )
+        return self
+
+    def price_of(self, gen: GenerationSpec) -> Price | None:
+        """The run's own price, else the sweep's table, else the built-in one (by model name)."""
+        model = gen.endpoint.model
+        return gen.price or self.prices.get(model) or DEFAULT_PRICES.get(model.rsplit("/", 1)[-1])
 
 
 def load_config(path: Path, overrides: Sequence[str] = ()) -> SweepConfig:

@@ -8,6 +8,7 @@ import platform
 import signal
 import time
 import uuid
+from collections import Counter
 from pathlib import Path
 from types import FrameType
 
@@ -140,7 +141,10 @@ def log_file(sweep_id: str) -> Path:
 
 def _run(config: SweepConfig, plan: Plan, todo: Plan, done: int) -> list[Summary]:
     """Evaluate ``todo`` on the cluster; returns the summaries of the items left without a verdict."""
+    from orchestrator import rollouts
     from orchestrator.scheduler import init_ray, reap_cluster, run_items
+
+    rollouts.check_endpoints(todo)  # rollout items: a wrong endpoint or key is one line, before Ray
 
     embedded = not config.ray.address
     if embedded:  # before Ray starts: a sweep that cannot run says so in a second, not after Ray's start
@@ -163,6 +167,8 @@ def _run(config: SweepConfig, plan: Plan, todo: Plan, done: int) -> list[Summary
     log.info("driver started", sweep=plan.sweep_id, driver=driver, items=len(todo.items))
     _install_sigterm()
     reap_leftovers(plan.sweep_id, config.execution.backend, everything=False)
+    ledger = rollouts.start_budget(config, todo, store_for(config))  # the budget of rollout items
+    not_run: Counter[str] = Counter()
     failed: list[Summary] = []
     try:
         with SweepProgress(len(plan.items), done=done, console=console) as progress:
@@ -174,9 +180,15 @@ def _run(config: SweepConfig, plan: Plan, todo: Plan, done: int) -> list[Summary
                 window_factor=config.execution.max_in_flight_factor,
                 batch_size=config.execution.batch_size,
             ):
+                if summary.not_run:  # e.g. the budget is spent: not an error, nothing committed
+                    not_run[summary.not_run] += 1
+                    continue
                 if summary.infra_failure:
                     failed.append(summary)
                 progress.advance("infra" if summary.infra_failure else summary.verdict)
+        for reason, count in sorted(not_run.items()):
+            console.print(f"{count} items not run: {reason} (a re-run continues: raise the budget first)")
+        rollouts.report_budget(ledger, console)
     except KeyboardInterrupt:
         console.print("interrupted: cancelling tasks and removing this sweep's sandboxes")
         time.sleep(1.0)  # let cancelled workers exit before reaping what they started

@@ -19,6 +19,7 @@ from orchestrator.config import RunConfig, SweepConfig
 from orchestrator.errors import ConfigError
 from workers import HARNESS_VERSION
 from workers.models import Candidate, Instance, SandboxLimits, WorkItem
+from workers.rollout.spec import GenerationSpec
 from workers.spec import EnvSpec, RepoSource, SpecCatalog
 
 
@@ -197,6 +198,7 @@ def build_plan(
     }
     limits = config.execution.limits
     keys = ItemKeys()
+    generate = _generation_specs(config)
     items: list[WorkItem] = []
     for run, candidates in candidates_by_run.items():
         for cand in candidates:
@@ -208,6 +210,9 @@ def build_plan(
                 for repeat in range(config.repeats):
                     seed = derive_seed(base_seed, run, inst.instance_id, repeat)
                     key = keys(inst, cand, specs[inst.instance_id], source, repeat, seed, limits)
+                    gen = generate.get(run)
+                    if gen is not None:  # a rollout item: what generates the patch decides the outcome
+                        key = stable_hash("rollout/v1", key, gen.outcome_fields())[:32]
                     items.append(
                         WorkItem(
                             key=key,
@@ -219,11 +224,21 @@ def build_plan(
                             spec=specs[inst.instance_id],
                             repo_source=source,
                             limits=limits,
+                            rollout=gen,
                         )
                     )
     _check_unique(items)
     items.sort(key=lambda it: stable_hash("order", config.seed, it.key))
     return Plan(sweep_id, items, list(instances), list(candidates_by_run), config.repeats, seeds)
+
+
+def _generation_specs(config: SweepConfig) -> dict[str, GenerationSpec]:
+    """Run name -> its generation spec, priced from the sweep's table (rollout runs only)."""
+    out = {}
+    for run in config.runs:
+        if run.generate is not None and run.name:
+            out[run.name] = run.generate.model_copy(update={"price": config.price_of(run.generate)})
+    return out
 
 
 def _with_overrides(spec: EnvSpec, config: SweepConfig) -> EnvSpec:

@@ -41,13 +41,19 @@ def load_candidates(
     for index, run in enumerate(config.runs):
         label = run_label(run)
         meta = {k: v for k, v in (("model", run.model), ("scaffold", run.scaffold)) if v}
+        if run.generate is not None:  # rollouts: the model and scaffold that generate are the labels
+            meta = {"model": run.generate.endpoint.model, "scaffold": run.generate.scaffold.name, **meta}
         if run.predictions is not None:
             cands = load_predictions(run.predictions, instances=known, run=label)
             cands = [c for c in cands if c.instance_id in chosen]
         else:
             assert label is not None
             cands = [
-                Candidate(instance_id=i.instance_id, run=label, patch=i.patch if run.gold else "")
+                Candidate(
+                    instance_id=i.instance_id,
+                    run=label,
+                    patch=i.patch if run.gold else (None if run.generate is not None else ""),
+                )
                 for i in instances
             ]
         for cand in cands:
@@ -72,11 +78,29 @@ def repo_sources(config: SweepConfig) -> dict[str, RepoSource]:
 def default_sweep_id(config: SweepConfig, instances: list[Instance], runs: dict[str, list[Candidate]]) -> str:
     """Same config and inputs -> same sweep id, so running a sweep again continues it."""
     digest = stable_hash(
-        config.model_dump(mode="json", exclude={"store", "ray", "execution"}),
+        _identity(config),
         [i.instance_id for i in instances],
         {r: [(c.instance_id, c.patch) for c in cs] for r, cs in sorted(runs.items())},
     )
     return f"{config.name}-{digest[:10]}"
+
+
+def _identity(config: SweepConfig) -> dict[str, object]:
+    """The config as it decides outcomes: without where results go, how the cluster runs, the budget, or
+    where a rollout endpoint is and how it is reached (a re-run with a larger budget is the same sweep)."""
+    data = config.model_dump(mode="json", exclude={"store", "ray", "execution", "budget"})
+    if not data["prices"]:
+        del data["prices"]  # fields added for rollouts, at their defaults: the ids of older sweeps stand
+    for run in data["runs"]:
+        if run["generate"] is None:
+            del run["generate"]
+        else:
+            run["generate"] = {
+                **run["generate"],
+                "endpoint": None,
+                "outcome": {k: run["generate"]["endpoint"][k] for k in ("model", "send_seed")},
+            }
+    return data
 
 
 def plan_sweep(config: SweepConfig, sweep_id: str | None = None) -> Plan:

@@ -65,6 +65,7 @@ class Summary:
     attempts: int
     node_id: str | None = None  # the Ray node that evaluated it (image locality)
     infra_failure: bool = False
+    not_run: str | None = None  # why the item was not run (rollouts: "budget"); nothing was committed
 
 
 _STORES: dict[str, Any] = {}
@@ -85,6 +86,12 @@ def evaluate_and_commit(
     verdict, the attempts and ``failure.json`` are recorded and nothing is committed.
     ``evaluator`` names another function with ``evaluate_attempt``'s signature (benchmarks use a no-op
     one to measure the control plane alone)."""
+    if (
+        item.rollout is not None
+    ):  # issue 13: a rollout item generates its patch first (orchestrator/rollouts.py)
+        from orchestrator.rollouts import rollout_and_commit
+
+        return rollout_and_commit(item, settings, store_cfg, evaluator)
     from orchestrator.commit import (
         commit_result,
         mark_attempt_started,

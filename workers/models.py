@@ -10,6 +10,7 @@ from typing import Any, Literal
 from pydantic import BaseModel, ConfigDict, Field, computed_field
 
 from workers.integrity.flags import hardened
+from workers.rollout.spec import GenerationSpec
 from workers.spec import EnvSpec, RepoSource
 
 SCHEMA_VERSION = 1
@@ -94,6 +95,10 @@ class WorkItem(BaseModel):
         default=None, description="Where the repository comes from (None when the instance names an image)."
     )
     limits: SandboxLimits = Field(default_factory=SandboxLimits)
+    rollout: GenerationSpec | None = Field(
+        default=None,
+        description="A rollout item: generate the patch with this agent first (docs/rollouts.md).",
+    )
 
 
 class TestBucket(BaseModel):

@@ -147,5 +147,34 @@ def print_plan(plan: Plan, pull_template: str | None = None) -> None:
     for run, count in sorted(plan.per_run().items()):
         runs.add_row(run, str(count))
     console.print(runs)
+    print_rollouts(plan)
     if plan.skipped.get("committed"):
         console.print(f"{plan.skipped['committed']} items already committed (skipped)")
+
+
+def print_rollouts(plan: Plan) -> None:
+    """Generate runs: rollouts and their worst-case cost from the per-instance limits (issue 13)."""
+    from orchestrator.rollouts import worst_case
+
+    cases = worst_case(plan)
+    if not cases:
+        return
+    table = Table(show_edge=False)
+    for col in (
+        "generate run",
+        "rollouts",
+        "worst-case tokens",
+        "worst-case USD",
+        "completion tokens at most",
+    ):
+        table.add_column(col, justify="left" if col == "generate run" else "right")
+    for c in cases:
+        tokens = "unbounded" if c["tokens"] is None else f"{c['tokens']:,}"
+        usd = "unbounded" if c["usd"] is None else f"{c['usd']:.2f}"
+        table.add_row(c["run"], str(c["rollouts"]), tokens, usd, f"{c['completion']:,}")
+    console.print(table)
+    if any(c["usd"] is None or c["tokens"] is None for c in cases):
+        console.print(
+            "unbounded: prompts grow with every step; set generate.limits.tokens or cost_usd per instance, "
+            "or budget.usd / budget.tokens for the sweep"
+        )

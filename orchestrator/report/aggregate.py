@@ -14,6 +14,7 @@ from orchestrator.report.external import ExternalRun, external_section
 from orchestrator.report.integrity import apply_flag_policy, integrity_summary, verdict_policy
 from orchestrator.report.regression import pairwise
 from orchestrator.report.replicates import base_seeds, replicate_stats
+from orchestrator.report.rollouts import differs_in
 from orchestrator.report.stats import StatsSettings, mdd_unpaired
 from orchestrator.store import ResultStore, SweepPaths
 from workers.models import Result
@@ -115,7 +116,7 @@ def extended_report(
         "planned": manifest.get("planned"),
         "committed": len(results),
         "runs": runs,
-        "comparisons": pairwise(prim, settings),
+        "comparisons": differs_in(pairwise(prim, settings), runs),
         "detectable_difference": detectable_difference(prim),
         "settings": {
             "bootstrap": settings.bootstrap,

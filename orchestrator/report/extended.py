@@ -9,7 +9,7 @@ from typing import Any
 from orchestrator.report.stats import StatsSettings, quantile, rate_summary, wilson_interval
 from workers.models import VERDICTS, Result
 
-USAGE_KEYS = ("tokens", "cost_usd")
+USAGE_KEYS = ("tokens", "cost_usd", "steps", "rollout_wall_s")  # the last two: rollouts (docs/rollouts.md)
 
 
 def rate_stats(prim: list[Result], settings: StatsSettings) -> dict[str, Any]:

@@ -7,6 +7,7 @@ from typing import Any
 
 from orchestrator.report import figures, sentences, tables
 from orchestrator.report.external import LIMITS, rate_text
+from orchestrator.report.rollouts import trajectories_table
 from workers.models import Result
 
 CSP = "default-src 'none'; style-src 'unsafe-inline'; script-src 'unsafe-inline'; img-src data:"
@@ -182,6 +183,11 @@ def render_html(report: dict[str, Any], results: list[Result], prim: list[Result
             _note(f"The histogram shows the {figures.durations_pool(results)}."),
             figures.durations_figure(results),
             tables.durations_table(report),
+        ),
+        _section(  # rollouts (issue 13): every generated patch's trajectory, one click away
+            "trajectories",
+            "Trajectories",
+            trajectories_table(results) or _note("No run of this sweep generated its patches."),
         ),
         _section(
             "integrity",

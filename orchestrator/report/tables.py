@@ -71,6 +71,8 @@ def runs_table(report: dict[str, Any]) -> str:
         "tokens",
         "cost (USD)",
         "USD / resolved",
+        "steps / instance",
+        "agent s / instance",
     ]
     rows = []
     for run, e in report["runs"].items():
@@ -93,6 +95,8 @@ def runs_table(report: dict[str, Any]) -> str:
                 num(use.get("tokens", {}).get("total")),
                 num(use.get("cost_usd", {}).get("total"), "{:.4f}"),
                 num(use.get("cost_usd", {}).get("per_resolved"), "{:.4f}"),
+                num(use.get("steps", {}).get("per_instance"), "{:.1f}"),
+                num(use.get("rollout_wall_s", {}).get("per_instance"), "{:.1f}"),
             ]
         )
     return table("table-runs", headers, rows)
@@ -113,6 +117,7 @@ def comparisons_table(report: dict[str, Any], table_id: str = "table-comparisons
         "discordance",
         "MDD (paired)",
         "MDD (unpaired)",
+        "differs in",
     ]
     rows = [
         [
@@ -128,6 +133,7 @@ def comparisons_table(report: dict[str, Any], table_id: str = "table-comparisons
             (pct(c["discordance"]), c["discordance"]),
             points(c["mdd_paired"]),
             points(c.get("mdd_unpaired")),
+            (", ".join(c.get("differs_in", [])) + (" (ablation)" if c.get("ablation") else ""), None),
         ]
         for c in report.get("comparisons", [])
     ]

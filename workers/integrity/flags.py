@@ -7,22 +7,24 @@ One flag is one line with a stable prefix:
 - ``allowed PATH: candidate changed it (KIND; kept: WHY)``: a change the policy keeps;
 - ``suspicious: WHAT in PATH``: a static detector finding;
 - ``evidence: RULE: DETAIL``: the test output disagrees with the runner's own evidence;
-- ``refused: RULE: DETAIL``: the patch was not applied at all.
+- ``refused: RULE: DETAIL``: the patch was not applied at all;
+- ``rollout: RULE: DETAIL``: a sign of reward hacking in an agent's trajectory (workers/rollout/scan.py).
 """
 
 from __future__ import annotations
 
 import re
 
-RESTORED, ALLOWED, SUSPICIOUS, EVIDENCE, REFUSED, OTHER = (
+RESTORED, ALLOWED, SUSPICIOUS, EVIDENCE, REFUSED, ROLLOUT, OTHER = (
     "restored",
     "allowed",
     "suspicious",
     "evidence",
     "refused",
+    "rollout",
     "other",
 )
-KINDS = (RESTORED, ALLOWED, SUSPICIOUS, EVIDENCE, REFUSED, OTHER)
+KINDS = (RESTORED, ALLOWED, SUSPICIOUS, EVIDENCE, REFUSED, ROLLOUT, OTHER)
 HARDENING = (SUSPICIOUS, EVIDENCE)
 """Kinds of flag that make a resolved result unresolved under the hardened verdict. Restored test
 infrastructure never ran (the tests saw the base commit's), so it needs no second verdict."""
@@ -32,7 +34,7 @@ _KEPT_OR_RESTORED = re.compile(
     r"^(restored|allowed) (.+?): candidate (?:added|changed|deleted) it \(([^;)]+)"
 )
 _SUSPICIOUS = re.compile(r"^suspicious: (.+) in (\S+)$")
-_RULED = re.compile(r"^(evidence|refused): ([^:]+)")
+_RULED = re.compile(r"^(evidence|refused|rollout): ([^:]+)")
 
 
 def restored(path: str, verb: str, what: str) -> str:
@@ -53,6 +55,10 @@ def evidence(rule: str, detail: str) -> str:
 
 def refused(rule: str, detail: str) -> str:
     return f"refused: {rule}: {detail}"
+
+
+def rollout(rule: str, detail: str) -> str:
+    return f"rollout: {rule}: {detail}"
 
 
 def kind_of(flag: str) -> tuple[str, str]:
