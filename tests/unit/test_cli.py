@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 import subprocess
 import sys
 import time
@@ -200,3 +201,25 @@ def test_real_process_exit_code_for_bad_input() -> None:
     )
     assert res.returncode == 2
     assert len(res.stderr.strip().splitlines()) == 1
+
+
+def test_a_run_id_names_one_sweep_of_a_series(
+    capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """`--run-id` (scheduled re-evaluations on Kubernetes): sweep NAME-RUN_ID, the config's name kept,
+    one sweep per run id; without it the sweep id is the config's own."""
+    code, out, err = run_cli(
+        ["run", "configs/demo.yaml", "--run-id", "20260101-0200", "--dry-run"], capsys, monkeypatch
+    )
+    assert code == 0, err
+    assert out.splitlines()[0] == "sweep demo-20260101-0200"
+    code, out, err = run_cli(["run", "configs/demo.yaml", "--dry-run"], capsys, monkeypatch)
+    assert code == 0 and re.fullmatch(r"sweep demo-[0-9a-f]{10}", out.splitlines()[0]), out
+    code, _out, err = run_cli(
+        ["run", "configs/demo.yaml", "--run-id", "a/b", "--dry-run"], capsys, monkeypatch
+    )
+    assert_one_line_error(code, err, ["--run-id", "bad run id 'a/b'"])
+    code, _out, err = run_cli(
+        ["run", "configs/demo.yaml", "--run-id", "x", "--resume", "demo-x", "--dry-run"], capsys, monkeypatch
+    )
+    assert_one_line_error(code, err, ["--run-id and --resume"])
