@@ -35,6 +35,7 @@ COMPONENTS = sorted(p.parent.name for p in (K8S / "components").glob("*/kustomiz
 WORKLOADS = ("sweep-job", "cluster", "raycronjob", "cronjob")
 SOCKET = "unix:///run/dind/docker.sock"
 RAY_WORKLOADS = ("RayJob", "RayCluster", "RayCronJob")
+SPEC_PATCHES = ("sysbox", "registry-mirror")
 CLUSTER_SPEC = K8S / "base" / "cluster-spec.yaml"
 WRAPPER = K8S / "image" / "evalfleet-k8s-run"
 # Resources an overlay expects to exist already (created by hand, see docs/kubernetes.md).
@@ -224,7 +225,8 @@ def test_every_overlay_renders_validates_and_references_only_what_exists(
 
 @pytest.mark.parametrize("component", COMPONENTS)
 def test_every_component_renders_with_the_base_and_validates(component: str, tmp_path: Path) -> None:
-    parts = ["sysbox", *WORKLOADS] if component == "sysbox" else [component]
+    # components that patch the cluster spec go before the workloads, which copy it
+    parts = [component, *WORKLOADS] if component in SPEC_PATCHES else [component]
     docs = compose(tmp_path, parts)
     assert k8s.validate_all(docs) == []
     assert k8s.dangling(docs) == {"Secret/evalfleet-s3"}
@@ -758,3 +760,48 @@ def test_scheduled_runs_do_not_pile_up_and_retries_continue(
         words[:3] == ["evalfleet-k8s-run", "--starting-deadline-s", words[2]]
         and 0 < float(words[2]) <= 6 * 3600
     )
+
+
+def test_every_worker_prunes_its_images_within_its_storage(rendered: dict[str, list[dict[str, Any]]]) -> None:
+    """The image-pruner container keeps each worker's images (evalfleet's layers and pulled prebuilt
+    images) under a budget below the Docker storage, least recently used first, sharing the use
+    records the Ray worker writes."""
+    units = {"G": 1 << 30, "Gi": 1 << 30}
+
+    def size(text: str) -> int:
+        number = re.match(r"\d+", text)
+        assert number is not None
+        return int(number.group()) * units[text[number.end() :]]
+
+    for where, cluster in all_clusters(rendered):
+        pod = cluster["workerGroupSpecs"][0]["template"]["spec"]
+        ray, pruner = pod["containers"]
+        assert pruner["name"] == "image-pruner" and "evalfleet images prune --budget" in pruner["args"][0]
+        env = {e["name"]: e.get("value") for e in pruner["env"]}
+        assert env["DOCKER_HOST"] == SOCKET
+        storage = next(v for v in pod["volumes"] if v["name"] == "docker-storage")
+        room = (
+            storage["emptyDir"]["sizeLimit"]
+            if "emptyDir" in storage
+            else storage["ephemeral"]["volumeClaimTemplate"]["spec"]["resources"]["requests"]["storage"]
+        )
+        assert size(env["EVALFLEET_PRUNE_BUDGET"]) < size(room), where
+        mounts = [{m["name"]: m["mountPath"] for m in c["volumeMounts"]} for c in (ray, pruner)]
+        assert all(m["image-state"] == "/var/lib/evalfleet" for m in mounts), (
+            where
+        )  # ImageOptions' state_dir as root
+        registry = {e["name"]: e for e in ray["env"]}
+        for var in ("EVALFLEET_REGISTRY_USERNAME", "EVALFLEET_REGISTRY_PASSWORD"):
+            assert registry[var]["valueFrom"]["secretKeyRef"]["optional"] is True  # a login only where needed
+
+
+def test_the_registry_mirror_component_reaches_every_workers_dockerd(tmp_path: Path) -> None:
+    docs = compose(tmp_path, ["registry-mirror", *WORKLOADS])
+    clusters = [c for d in docs for _, c in k8s.cluster_specs(d)]
+    assert len(clusters) == 4
+    for cluster in clusters:
+        args = cluster["workerGroupSpecs"][0]["template"]["spec"]["initContainers"][0]["args"]
+        mirror = [a for a in args if a.startswith("--registry-mirror=")]
+        assert args[:2] == ["dockerd", f"--host={SOCKET}"] and len(mirror) == 1
+        host = mirror[0].split("://", 1)[1].rstrip("/")
+        assert f"--insecure-registry={host}" in args  # an http:// mirror must be named insecure too
