@@ -49,6 +49,7 @@ class LocalRegistry:
             },
             "http": {"addr": self.address},
         }
+        self.root.mkdir(parents=True, exist_ok=True)
         path = self.root / "config.yml"
         path.write_text(yaml.safe_dump(config))
         binary = find_registry()
