@@ -47,10 +47,17 @@ PORT_FLAGS = (
 
 
 class PrivateEngine:
-    """A dockerd of its own (data root, socket), no bridge and no iptables changes: a node's engine."""
+    """A dockerd of its own (data root, socket, bridge), no iptables changes: a node's engine.
 
-    def __init__(self, root: Path) -> None:
+    Never ``--bridge=none``: a dockerd started so deletes the host's ``docker0`` (moby's
+    ``removeDefaultBridgeInterface``), which breaks the containers of the machine's own engine. Each
+    private engine gets a bridge of its own instead (link-local addresses, no NAT: its sandboxes run
+    without network, its builds use the host's network)."""
+
+    def __init__(self, root: Path, index: int) -> None:
         self.root = root
+        self.bridge = f"evfbench{index}"
+        self.cidr = f"169.254.{200 + index}.1/24"
         self.socket = root / "docker.sock"
         self.url = f"unix://{self.socket}"
         self.proc: subprocess.Popen[bytes] | None = None
@@ -59,6 +66,12 @@ class PrivateEngine:
         import docker
 
         self.root.mkdir(parents=True, exist_ok=True)
+        for cmd in (
+            ["ip", "link", "add", self.bridge, "type", "bridge"],
+            ["ip", "addr", "add", self.cidr, "dev", self.bridge],
+            ["ip", "link", "set", self.bridge, "up"],
+        ):
+            subprocess.run(cmd, check=True, capture_output=True)
         log = (self.root / "dockerd.log").open("ab")
         self.proc = subprocess.Popen(
             [
@@ -67,7 +80,7 @@ class PrivateEngine:
                 f"--exec-root={self.root / 'exec'}",
                 f"--pidfile={self.root / 'dockerd.pid'}",
                 f"--host={self.url}",
-                "--bridge=none",
+                f"--bridge={self.bridge}",
                 "--iptables=false",
                 "--ip6tables=false",
                 "--ip-masq=false",
@@ -93,6 +106,7 @@ class PrivateEngine:
             except subprocess.TimeoutExpired:
                 self.proc.kill()
                 self.proc.wait(timeout=30)
+        subprocess.run(["ip", "link", "delete", self.bridge], check=False, capture_output=True)
         netns = self.root / "exec" / "netns" / "default"  # dockerd leaves its namespace mounted
         if netns.exists():
             subprocess.run(["umount", str(netns)], check=False, capture_output=True)
@@ -114,7 +128,7 @@ def run(items: int = 8, slots: int = 2, sleep_s: float = 1.0, workdir: Path | No
         root, instances=items, sleep_s=sleep_s, install_marker=f"evalfleet-bench cluster {uuid.uuid4().hex}"
     )
     registry = LocalRegistry(root / "registry")
-    engines = [PrivateEngine(root / f"engine-{i}") for i in range(2)]
+    engines = [PrivateEngine(root / f"engine-{i}", i) for i in range(2)]
     cluster = RayTestCluster(root / "ray")
     (root / "ray").mkdir()
     try:
