@@ -36,7 +36,14 @@ def auth_config() -> dict[str, str] | None:
 
 def pull_shared(client: Any, registry: str, tag: str, *, timeout_s: float) -> str | None:
     """The image id of ``tag`` pulled from the registry and tagged locally; None when it is not there."""
+    import docker.errors
+
     ref = remote_ref(registry, tag)
+    try:  # a manifest request: cheap, and a miss (the usual case before a build) is no pull error
+        client.api.inspect_distribution(ref, auth_config=auth_config())
+    except (docker.errors.DockerException, OSError) as exc:
+        log.debug("not in the registry", ref=ref, error=str(exc).splitlines()[0][:160])
+        return None
     image_id = try_pull(client, ref, timeout_s=timeout_s, auth_config=auth_config())
     if image_id is None:
         return None
