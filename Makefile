@@ -40,7 +40,7 @@ host-deps:
 	scripts/ensure-packages.sh debootstrap git patch
 
 test-deps: host-deps
-	scripts/ensure-packages.sh chromium node:nodejs
+	scripts/ensure-packages.sh chromium node:nodejs docker-registry
 
 check: lint typecheck
 

@@ -7,6 +7,7 @@ python -m bench primitives               container start, exec, file write, remo
 python -m bench patch-phase              the patch phase: a call per step (before) vs one round trip
 python -m bench scale --sizes 1000,10000,100000
 python -m bench reuse                    N items, one env image: one build; cold vs warm
+python -m bench cluster-images           a cold 2-node cluster (an engine each) and a registry: builds per image
 python -m bench harness                  side by side with the official swebench harness
 python -m bench profile driver|task|aggregate|overhead   py-spy profile of a run
 """
@@ -71,6 +72,12 @@ def _reuse(a: argparse.Namespace) -> Any:
     from bench import reuse
 
     return reuse.run(items=a.items, slots=a.slots, workdir=a.workdir)
+
+
+def _cluster_images(a: argparse.Namespace) -> Any:
+    from bench import cluster_images
+
+    return cluster_images.run(items=a.items, slots=a.slots, workdir=a.workdir)
 
 
 def _harness(a: argparse.Namespace) -> Any:
@@ -153,6 +160,9 @@ def parser() -> argparse.ArgumentParser:
     sp = add("reuse", _reuse, "one env build for N items; cold vs warm")
     sp.add_argument("--items", type=int, default=8)
     sp.add_argument("--slots", type=int, default=4)
+    sp = add("cluster-images", _cluster_images, "a cold 2-node cluster with a registry: builds per image")
+    sp.add_argument("--items", type=int, default=8)
+    sp.add_argument("--slots", type=int, default=2, help="Sandbox slots per node.")
     sp = add("harness", _harness, "side by side with the official harness")
     sp.add_argument("--slots", type=int, default=2)
     sp = add("profile", _profile, "py-spy profile of a run")

@@ -50,11 +50,19 @@ def run(
     resume: Annotated[
         str | None, typer.Option("--resume", help="Continue sweep SWEEP: plan only uncommitted items.")
     ] = None,
+    run_id: Annotated[
+        str | None,
+        typer.Option(
+            "--run-id",
+            help="One run of a series: the sweep is NAME-RUN_ID (a scheduled run passes its schedule time; "
+            "the same run id continues that sweep).",
+        ),
+    ] = None,
 ) -> None:
     """Run a sweep from a config file (the main job; `make demo` runs configs/demo.yaml)."""
     from orchestrator.commands.run import run_command
 
-    run_command(config, set_ or [], dry_run=dry_run, resume=resume)
+    run_command(config, set_ or [], dry_run=dry_run, resume=resume, run_id=run_id)
 
 
 @app.command(name="eval")

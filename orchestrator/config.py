@@ -176,6 +176,11 @@ class ImagesConfig(_Strict):
     on_missing_prebuilt: Literal["build", "error"] = Field(
         default="build", description="When a named (prebuilt) image can be neither found nor pulled."
     )
+    registry: str | None = Field(
+        default=None,
+        description="Registry shared by the cluster's nodes (HOST[:PORT][/PATH]): each env/instance layer "
+        "is built once for the cluster, pushed there, and pulled by the other nodes (docs/images.md).",
+    )
 
 
 class StoreConfig(_Strict):

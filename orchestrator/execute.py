@@ -55,6 +55,7 @@ def eval_settings(config: SweepConfig, driver: str = "") -> EvalSettings:
             "pull_base": img.pull_base,
             "registry_prefix": img.registry_prefix,
             "on_missing_prebuilt": img.on_missing_prebuilt,
+            "registry": img.registry,
         }.items()
         if v is not None
     }

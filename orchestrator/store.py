@@ -406,10 +406,23 @@ class S3Store:
             if _status(exc) != 404:
                 raise
             try:
-                self._retry("create bucket", self._client.create_bucket, Bucket=self.bucket)
+                self._retry(
+                    "create bucket",
+                    self._client.create_bucket,
+                    Bucket=self.bucket,
+                    **bucket_location(self._client.meta.region_name),
+                )
             except Exception as exc:
                 if _error_code(exc) != "BucketAlreadyOwnedByYou":  # another process made it meanwhile
                     raise
+
+
+def bucket_location(region: str | None) -> dict[str, Any]:
+    """create_bucket's location for the client's region (store.region, else AWS_DEFAULT_REGION): S3
+    puts a bucket created without one in us-east-1, and refuses that from another region's endpoint."""
+    if not region or region == "us-east-1":
+        return {}
+    return {"CreateBucketConfiguration": {"LocationConstraint": region}}
 
 
 def _status(exc: BaseException) -> int | None:

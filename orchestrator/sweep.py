@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from pathlib import Path
 
 from orchestrator.config import SweepConfig
@@ -101,6 +102,22 @@ def _identity(config: SweepConfig) -> dict[str, object]:
                 "outcome": {k: run["generate"]["endpoint"][k] for k in ("model", "send_seed")},
             }
     return data
+
+
+RUN_ID = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$")
+
+
+def run_sweep_id(config: SweepConfig, run_id: str) -> str:
+    """The sweep of one run of a series, ``{name}-{run_id}``: scheduled re-evaluations keep the config's
+    ``name`` and pass the schedule time as the run id, so each tick is a sweep of its own (and a retry of
+    the same tick continues it), while a run without a run id keeps the content-derived id."""
+    if not RUN_ID.match(run_id):
+        raise ConfigError(
+            f"bad run id {run_id!r}",
+            source="--run-id",
+            fix="use 1-64 letters, digits, '.', '_' or '-', starting with a letter or digit",
+        )
+    return f"{config.name}-{run_id}"
 
 
 def plan_sweep(config: SweepConfig, sweep_id: str | None = None) -> Plan:

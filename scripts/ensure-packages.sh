@@ -2,7 +2,8 @@
 # Install the Debian packages named on the command line whose command is missing. Idempotent: when all
 # are present it returns at once. Arguments are COMMAND[:PACKAGE] (the package defaults to the command).
 #   host set-up for the demo:  debootstrap git  (base images are built from a Debian rootfs)
-#   tests, in addition:        chromium node:nodejs  (report.html in a real browser; node --test parity)
+#   tests, in addition:        chromium node:nodejs docker-registry  (report.html in a real browser;
+#                              node --test parity; an image registry on 127.0.0.1)
 set -euo pipefail
 say() { echo "ensure-packages: $*" >&2; }
 

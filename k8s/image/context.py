@@ -2,7 +2,7 @@
 
     python k8s/image/context.py DIR [--extras hf] [--with-rootfs]
 
-DIR receives the Dockerfile, ``requirements.txt`` (evalfleet's dependencies, extras included),
+DIR receives the Dockerfile, the RayJobs' entrypoint ``evalfleet-k8s-run``, ``requirements.txt`` (evalfleet's dependencies, extras included),
 ``src/`` (the package and configs/), ``site/ca.crt`` and ``rootfs/``. The site settings come from the
 same resolution evalfleet uses for its own images (``workers.images.options``): the CA bundle
 (``$PIP_CERT``, ``$REQUESTS_CA_BUNDLE``, ``$SSL_CERT_FILE``, then the system bundle) and the pip index
@@ -62,6 +62,7 @@ def stage(dest: Path, *, extras: list[str], with_rootfs: bool, options: ImageOpt
     """Fill ``dest`` (created if missing) with the build context; the build arguments to use with it."""
     dest.mkdir(parents=True, exist_ok=True)
     shutil.copyfile(ROOT / "k8s/image/Dockerfile", dest / "Dockerfile")
+    shutil.copy2(ROOT / "k8s/image/evalfleet-k8s-run", dest / "evalfleet-k8s-run")
     reqs = requirements(ROOT / "pyproject.toml", extras)
     (dest / "requirements.txt").write_text("\n".join(reqs) + "\n", encoding="utf-8")
     src = dest / "src"

@@ -16,11 +16,22 @@ from orchestrator.plan import Plan
 console = make_console()
 
 
-def run_command(config_path: Path, overrides: Sequence[str], *, dry_run: bool, resume: str | None) -> None:
-    from orchestrator.sweep import plan_sweep
+def run_command(
+    config_path: Path,
+    overrides: Sequence[str],
+    *,
+    dry_run: bool,
+    resume: str | None,
+    run_id: str | None = None,
+) -> None:
+    from orchestrator.sweep import plan_sweep, run_sweep_id
 
     config = load_config(config_path, overrides)
-    plan = plan_sweep(config, sweep_id=resume)
+    if run_id is not None and resume is not None:
+        raise ConfigError(
+            "--run-id and --resume both name the sweep", source="--run-id", fix="give one of them"
+        )
+    plan = plan_sweep(config, sweep_id=resume if run_id is None else run_sweep_id(config, run_id))
     if dry_run:
         print_plan(plan, pull_template=config.images.pull_template)
         return

@@ -47,3 +47,23 @@ def sandbox_labels(docker_client: Any) -> Iterator[dict[str, str]]:
     from workers.sandbox.janitor import reap
 
     reap(docker_client, sweep_id=TEST_SWEEP, dead_owners_only=False)
+
+
+# --- image registry on loopback (k8s helper) -----------------------------------------------------------
+
+
+@pytest.fixture(scope="session")
+def image_registry(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Any]:
+    """Debian's docker-registry on 127.0.0.1 for the session (tests/support/registry.py)."""
+    from support.registry import MISSING, LocalRegistry, find_registry
+
+    if find_registry() is None:
+        if os.environ.get("CI"):  # `make test` installs it: in CI a missing one is a failure
+            pytest.fail(MISSING)
+        pytest.skip(MISSING)
+    registry = LocalRegistry(tmp_path_factory.mktemp("registry"))
+    registry.start()
+    try:
+        yield registry
+    finally:
+        registry.stop()

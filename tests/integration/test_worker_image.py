@@ -132,3 +132,22 @@ def test_the_image_reaches_docker_through_the_pod_socket_path(docker_client: Any
     )
     assert "ping True" in out
     assert out.splitlines()[0] == docker_client.version()["Version"]
+
+
+def test_the_rayjob_entrypoint_runs_evalfleet_from_its_directory(docker_client: Any, k8s_image: Any) -> None:
+    """evalfleet-k8s-run (every RayJob's entrypoint) is on PATH, runs with the image's Python, and
+    executes `evalfleet run` in /opt/evalfleet with the run id of a RayCronJob tick."""
+    job = '{"metadata": {"job_submission_id": "evalfleet-nightly-29450520-abcde"}}'
+    out = run(
+        docker_client,
+        k8s_image,
+        f"cd / && RAY_JOB_CONFIG_JSON_ENV_VAR='{job}' evalfleet-k8s-run /missing/sweep.yaml --dry-run 2>&1 || echo rc=$?",
+    )
+    lines = out.strip().splitlines()
+    run_id = time.strftime("%Y%m%d-%H%M", time.gmtime(29450520 * 60))
+    assert lines[0] == (
+        "evalfleet-k8s-run: evalfleet run /missing/sweep.yaml --set ray.address=auto "
+        f"--run-id {run_id} --dry-run"
+    )
+    assert lines[1].startswith("evalfleet: error: ") and "/missing/sweep.yaml" in lines[1]
+    assert lines[-1] == "rc=2"

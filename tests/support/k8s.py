@@ -41,7 +41,9 @@ K8S_VERSION = "1.30"  # the oldest Kubernetes the manifests target (native sidec
 # services' names, and a RayJob's cluster is named after the job plus 6 characters.
 MAX_RAYCLUSTER_NAME = 53
 MAX_RAYJOB_NAME = MAX_RAYCLUSTER_NAME - 6
-RAYCRONJOB_SUFFIX = 6  # RayCronJob names its RayJobs "<name>-<5 random characters>"
+# RayCronJob names its RayJobs "<name>-<schedule time in Unix minutes>" (getRayJobName): KubeRay 1.7's
+# MaxRayCronJobNameLength = MaxRayJobNameLength - 11 (a dash and up to 10 digits)
+RAYCRONJOB_SUFFIX = 11
 GENERATE_NAME_SUFFIX = 5  # the API server appends 5 random characters to generateName
 MAX_CRONJOB_NAME = 52  # the API server: a CronJob's Jobs add 11 characters to its name
 RAY_START_RESOURCE_PARAMS = ("num-cpus", "num-gpus", "memory", "resources")
@@ -183,7 +185,7 @@ def name_problems(doc: dict[str, Any]) -> list[Problem]:
     limits = {
         "RayJob": (MAX_RAYJOB_NAME, "KubeRay names the job's RayCluster after it"),
         "RayCluster": (MAX_RAYCLUSTER_NAME, "KubeRay names the cluster's services after it"),
-        "RayCronJob": (MAX_RAYJOB_NAME - RAYCRONJOB_SUFFIX, "its RayJobs are named <name>-<5 characters>"),
+        "RayCronJob": (MAX_RAYJOB_NAME - RAYCRONJOB_SUFFIX, "its RayJobs are named <name>-<Unix minutes>"),
         "CronJob": (MAX_CRONJOB_NAME, "its Jobs add 11 characters"),
     }
     if kind in limits and len(full) > limits[kind][0]:
@@ -311,6 +313,7 @@ def cluster_problems(rid: str, where: str, cluster: dict[str, Any]) -> list[Prob
                         f"replicas {replicas} outside [minReplicas {low}, maxReplicas {high}]",
                     )
                 )
+    problems += autoscaling_and_auth_problems(rid, where, cluster)
     dupes = sorted({n for n in names[1:] if names[1:].count(n) > 1})
     if dupes:
         problems.append(
@@ -319,6 +322,60 @@ def cluster_problems(rid: str, where: str, cluster: dict[str, Any]) -> list[Prob
                 f"{where}.workerGroupSpecs",
                 "operator",
                 f"worker group names repeated: {', '.join(dupes)}",
+            )
+        )
+    return problems
+
+
+def _version(text: Any) -> tuple[int, ...]:
+    try:
+        return tuple(int(p) for p in str(text).split(".")[:3])
+    except ValueError:
+        return ()
+
+
+def autoscaling_and_auth_problems(rid: str, where: str, cluster: dict[str, Any]) -> list[Problem]:
+    """KubeRay 1.7's ValidateRayClusterSpec on autoscaling and Ray token auth."""
+    problems: list[Problem] = []
+    autoscaling = cluster.get("enableInTreeAutoscaling") is True
+    v2 = ((cluster.get("autoscalerOptions") or {}).get("version")) == "v2"
+    for i, group in enumerate(cluster.get("workerGroupSpecs") or []):
+        at = f"{where}.workerGroupSpecs.{i}"
+        if not autoscaling and ("minReplicas" not in group or "maxReplicas" not in group):
+            problems.append(
+                Problem(rid, at, "operator", "minReplicas and maxReplicas are required without autoscaling")
+            )
+        if "idleTimeoutSeconds" in group and not v2:
+            problems.append(
+                Problem(
+                    rid,
+                    f"{at}.idleTimeoutSeconds",
+                    "operator",
+                    "a worker group's idleTimeoutSeconds needs autoscalerOptions.version v2 "
+                    "(autoscalerOptions.idleTimeoutSeconds works with both)",
+                )
+            )
+    auth = cluster.get("authOptions") or {}
+    if auth.get("mode") == "token" and _version(cluster.get("rayVersion")) < (2, 52, 0):
+        problems.append(
+            Problem(
+                rid,
+                f"{where}.authOptions.mode",
+                "operator",
+                f"token auth needs rayVersion >= 2.52.0, got {cluster.get('rayVersion')!r}",
+            )
+        )
+    if auth.get("enableK8sTokenAuth") and auth.get("mode") != "token":
+        problems.append(
+            Problem(rid, f"{where}.authOptions", "operator", "enableK8sTokenAuth needs mode: token")
+        )
+    if cluster.get("networkPolicy") is not None:
+        problems.append(
+            Problem(
+                rid,
+                f"{where}.networkPolicy",
+                "operator",
+                "spec.networkPolicy needs the RayClusterNetworkPolicy feature gate: use a NetworkPolicy",
             )
         )
     return problems
@@ -364,6 +421,16 @@ def rayjob_problems(rid: str, where: str, spec: dict[str, Any]) -> list[Problem]
     backoff = spec.get("backoffLimit")
     if isinstance(backoff, int) and backoff < 0:
         problems.append(Problem(rid, f"{where}.backoffLimit", "operator", "must not be negative"))
+    auth = (spec.get("rayClusterSpec") or {}).get("authOptions") or {}
+    if auth.get("enableK8sTokenAuth"):
+        problems.append(
+            Problem(
+                rid,
+                f"{where}.rayClusterSpec.authOptions.enableK8sTokenAuth",
+                "operator",
+                "K8s token auth is not supported for RayJob (use mode: token)",
+            )
+        )
     if spec.get("deletionStrategy") is not None:
         problems.append(
             Problem(
@@ -458,3 +525,72 @@ def dangling(docs: list[dict[str, Any]]) -> set[str]:
     """Resources referenced by pods of ``docs`` but not among them."""
     defined = {resource_id(d) for d in docs}
     return {ref for doc in docs for ref in references(doc)} - defined
+
+
+# --- KubeRay's job submitter --------------------------------------------------------------------------
+
+# ray-operator/controllers/ray/utils/constant.go (v1.7.0)
+DEFAULT_DASHBOARD_PORT = 8265
+GCS_HEALTH_PATH = "api/gcs_healthz"
+GCS_HEALTH_TIMEOUT_S = 10
+BASE_PYTHON_HEALTH_COMMAND = (
+    "python -c \"import urllib.request; r=urllib.request.urlopen('%s', timeout=%d); "
+    "exit(0 if b'success' in r.read() else 1)\""
+)
+
+
+def go_quote(text: str) -> str:
+    """Go's ``strconv.Quote`` for printable ASCII (what KubeRay quotes: JSON it made itself)."""
+    if not all(" " <= c <= "~" for c in text):
+        raise ValueError(f"go_quote covers printable ASCII only: {text!r}")
+    return '"' + text.replace("\\", "\\\\").replace('"', '\\"') + '"'
+
+
+def submitter_command(
+    rayjob: dict[str, Any], *, job_id: str, dashboard_url: str = "head-svc:8265", mode: str | None = None
+) -> list[str]:
+    """The submitter's command line as KubeRay 1.7 builds it for a RayJob: ``BuildJobSubmitCommand``
+    (ray-operator/controllers/ray/common/job.go) joined with spaces, unquoted, after
+    ``GetContainerCommand(["e"])`` = ``/bin/bash -ce --`` (configureSubmitterContainer in
+    rayjob_controller.go). ``mode``: the RayJob's submissionMode (default K8sJobMode; SidecarMode)."""
+    spec = rayjob["spec"]
+    mode = mode or spec.get("submissionMode", "K8sJobMode")
+    if mode == "SidecarMode":
+        head = spec["rayClusterSpec"]["headGroupSpec"]["template"]["spec"]["containers"][0]
+        ports = {p.get("name"): p["containerPort"] for p in head.get("ports") or []}
+        port = int(ports.get("dashboard", DEFAULT_DASHBOARD_PORT))
+        address = f"http://127.0.0.1:{port}"
+        health = f"http://localhost:{port}/{GCS_HEALTH_PATH}"
+    elif mode == "K8sJobMode":
+        address = dashboard_url if dashboard_url.startswith("http://") else f"http://{dashboard_url}"
+        health = f"{address}/{GCS_HEALTH_PATH}"
+    else:
+        raise ValueError(f"unsupported submission mode {mode}")
+    entrypoint = spec["entrypoint"].strip()  # strings.TrimSpace
+    cmd = ["until", BASE_PYTHON_HEALTH_COMMAND % (health, GCS_HEALTH_TIMEOUT_S), ">/dev/null", "2>&1", ";"]
+    cmd += ["do", "echo", go_quote(f"Waiting for Ray Dashboard GCS to become healthy at {address} ...")]
+    cmd += [";", "sleep", "2", ";", "done", ";"]
+    status_check = mode == "K8sJobMode"  # SidecarSubmitterRestart gate off
+    if status_check:
+        cmd += ["if", "!", "ray", "job", "status", "--address", address, job_id, ">/dev/null", "2>&1"]
+        cmd += [";", "then"]
+    cmd += ["ray", "job", "submit", "--address", address]
+    if status_check:
+        cmd.append("--no-wait")
+    if spec.get("runtimeEnvYAML"):
+        runtime_env = yaml.safe_load(spec["runtimeEnvYAML"])
+        cmd += [
+            "--runtime-env-json",
+            go_quote(json.dumps(runtime_env, separators=(",", ":"), sort_keys=True)),
+        ]
+    if spec.get("metadata"):
+        cmd += [
+            "--metadata-json",
+            go_quote(json.dumps(spec["metadata"], separators=(",", ":"), sort_keys=True)),
+        ]
+    if job_id:
+        cmd += ["--submission-id", job_id]
+    cmd += ["--", entrypoint, ";"]
+    if status_check:
+        cmd += ["fi", ";", "ray", "job", "logs", "--address", address, "--follow", job_id]
+    return ["/bin/bash", "-ce", "--", " ".join(cmd)]

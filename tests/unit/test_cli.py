@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import re
 import subprocess
 import sys
 import time
@@ -236,3 +237,25 @@ def test_eval_finds_the_built_in_specs_from_any_directory(
     )
     assert code == 0, err
     assert "13 instances x 1 runs x 1 repeats = 13 work items" in out
+
+
+def test_a_run_id_names_one_sweep_of_a_series(
+    capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """`--run-id` (scheduled re-evaluations on Kubernetes): sweep NAME-RUN_ID, the config's name kept,
+    one sweep per run id; without it the sweep id is the config's own."""
+    code, out, err = run_cli(
+        ["run", "configs/demo.yaml", "--run-id", "20260101-0200", "--dry-run"], capsys, monkeypatch
+    )
+    assert code == 0, err
+    assert out.splitlines()[0] == "sweep demo-20260101-0200"
+    code, out, err = run_cli(["run", "configs/demo.yaml", "--dry-run"], capsys, monkeypatch)
+    assert code == 0 and re.fullmatch(r"sweep demo-[0-9a-f]{10}", out.splitlines()[0]), out
+    code, _out, err = run_cli(
+        ["run", "configs/demo.yaml", "--run-id", "a/b", "--dry-run"], capsys, monkeypatch
+    )
+    assert_one_line_error(code, err, ["--run-id", "bad run id 'a/b'"])
+    code, _out, err = run_cli(
+        ["run", "configs/demo.yaml", "--run-id", "x", "--resume", "demo-x", "--dry-run"], capsys, monkeypatch
+    )
+    assert_one_line_error(code, err, ["--run-id and --resume"])

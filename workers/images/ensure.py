@@ -19,6 +19,7 @@ from workers.images.locks import EnsureResult, ensure_once
 from workers.images.options import ImageOptions, lock_dir, state_dir
 from workers.images.prebuilt import ensure_prebuilt, prebuilt_ref
 from workers.images.pull import local_image_id
+from workers.images.registry import pull_shared, push_shared
 from workers.images.rootfs import make_rootfs
 from workers.images.state import log_path, record_build, touch
 from workers.models import Instance
@@ -35,7 +36,8 @@ class ImageRef(BaseModel):
     tag: str = Field(description="Image reference to start sandboxes from.")
     digest: str = Field(description="Local image id (sha256:...).")
     source: Literal["local", "pulled", "built"] = Field(
-        description="'built' when this call built a layer, 'pulled' when it pulled, else 'local'."
+        description="'built' when this call built a layer, 'pulled' when it pulled (a named image, or a "
+        "layer from the cluster's registry), else 'local'."
     )
     layers: list[EnsureResult] = Field(default_factory=list, description="Per layer, parents first.")
     seconds: float = Field(default=0.0, description="Wall time of the call.")
@@ -62,11 +64,14 @@ def _build_layer(client: Any, plan: LayerPlan, options: ImageOptions) -> str:
     seconds = time.monotonic() - t0
     record_build(state_dir(options), tag=plan.tag, layer=plan.layer, image_id=image_id, seconds=seconds)
     log.info("built image", layer=plan.layer, tag=plan.tag, seconds=round(seconds, 1))
+    if options.registry:  # for the other nodes of the cluster (they pull before building)
+        push_shared(client, options.registry, plan.tag)
     return image_id
 
 
 def ensure_layer(client: Any, plan: LayerPlan, options: ImageOptions) -> EnsureResult:
     """The layer's image: present already, or built by exactly one caller on this host."""
+    registry = options.registry
     result = ensure_once(
         plan.layer,
         plan.tag,
@@ -74,6 +79,11 @@ def ensure_layer(client: Any, plan: LayerPlan, options: ImageOptions) -> EnsureR
         build=lambda: _build_layer(client, plan, options),
         lock_dir=lock_dir(options),
         timeout_s=options.lock_timeout_s or plan.timeout_s + 300,
+        fetch=(
+            (lambda: pull_shared(client, registry, plan.tag, timeout_s=options.pull_timeout_s))
+            if registry
+            else None
+        ),
     )
     touch(state_dir(options), plan.tag, result.image_id)
     if plan.layer == "base" and not result.built:
@@ -94,6 +104,8 @@ def _ref(results: list[EnsureResult], t0: float) -> ImageRef:
     last = results[-1]
     if any(r.built for r in results):
         source: Literal["local", "pulled", "built"] = "pulled" if last.layer == "prebuilt" else "built"
+    elif any(r.pulled for r in results):
+        source = "pulled"
     else:
         source = "local"
     return ImageRef(

@@ -29,6 +29,10 @@ class EnsureResult(BaseModel):
     tag: str
     image_id: str
     built: bool = Field(description="True when this call built (or imported/pulled) the image.")
+    pulled: bool = Field(
+        default=False,
+        description="True when this call pulled it from the cluster's registry (images.registry).",
+    )
     waited_s: float = Field(default=0.0, description="Time spent waiting for locks.")
     build_s: float = Field(default=0.0, description="Time spent building.")
 
@@ -67,8 +71,11 @@ def ensure_once(
     build: Callable[[], str],
     lock_dir: Path,
     timeout_s: float,
+    fetch: Callable[[], str | None] | None = None,
 ) -> EnsureResult:
-    """The image id of ``tag``: found, or built by exactly one caller while the others wait."""
+    """The image id of ``tag``: found, or built by exactly one caller while the others wait. With
+    ``fetch`` (a shared registry), the build is also once per cluster: under the cluster's lock of the
+    tag the image is fetched when another node made it, else built (``cluster_lock.build_or_fetch``)."""
     image_id = find()
     if image_id:
         return EnsureResult(layer=layer, tag=tag, image_id=image_id, built=False)
@@ -78,12 +85,18 @@ def ensure_once(
             log.debug("built by another caller", tag=tag, waited_s=round(waited, 2))
             return EnsureResult(layer=layer, tag=tag, image_id=image_id, built=False, waited_s=waited)
         t0 = time.monotonic()
-        image_id = build()
+        if fetch is None:
+            image_id, built = build(), True
+        else:
+            from workers.images.cluster_lock import build_or_fetch
+
+            image_id, built = build_or_fetch(tag, fetch=fetch, build=build, timeout_s=timeout_s)
         return EnsureResult(
             layer=layer,
             tag=tag,
             image_id=image_id,
-            built=True,
+            built=built,
+            pulled=not built,
             waited_s=waited,
             build_s=time.monotonic() - t0,
         )

@@ -68,6 +68,38 @@ def _raw_images(client: Any, used_ids: set[str], uses: Mapping[str, float]) -> d
             in_use=image.id in used_ids,
             labels=labels,
         )
+    found.update(_prebuilt_images(client, used_ids, uses, known=found))
+    return found
+
+
+def _prebuilt_images(
+    client: Any, used_ids: set[str], uses: Mapping[str, float], *, known: Mapping[str, ImageInfo]
+) -> dict[str, ImageInfo]:
+    """Named images evalfleet pulled (SWE-bench's prebuilt instance images: their use is recorded like
+    a layer's), so that pruning by age or disk budget counts and removes them too. Their own size is
+    their whole size: layers shared with other pulled images are freed only with the last of them."""
+    import docker.errors
+
+    found: dict[str, ImageInfo] = {}
+    for tag, when in uses.items():
+        if tag in known or tag.startswith("evalfleet/"):
+            continue
+        try:
+            image = client.images.get(tag)
+        except docker.errors.ImageNotFound:
+            continue
+        size = int(image.attrs.get("Size") or 0)
+        found[tag] = ImageInfo(
+            layer="prebuilt",
+            tag=tag,
+            image_id=image.id,
+            size=size,
+            own_size=size,
+            created=_epoch(str(image.attrs.get("Created", ""))),
+            last_used=when,
+            in_use=image.id in used_ids,
+            labels={LAYER: "prebuilt"},
+        )
     return found
 
 
@@ -93,7 +125,8 @@ def _depth(images: Mapping[str, ImageInfo], info: ImageInfo) -> int:
 
 
 def list_images(client: Any = None, *, options: ImageOptions | None = None) -> list[ImageInfo]:
-    """Every image tagged evalfleet/..., parents first, with sizes and last use."""
+    """Every image tagged evalfleet/..., and every named image evalfleet pulled (layer ``prebuilt``),
+    parents first, with sizes and last use."""
     client = docker_client(client)
     uses = last_used(state_dir(options or ImageOptions()))
     with docker_errors("listing images"):

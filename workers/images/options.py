@@ -63,6 +63,11 @@ class ImageOptions(BaseModel):
         default=None,
         description="Prebuilt image per instance, e.g. 'swebench/sweb.eval.x86_64.{instance_id}'.",
     )
+    registry: str | None = Field(
+        default=None,
+        description="Registry shared by the cluster's nodes, e.g. 'registry.local:5000/evalfleet': layers "
+        "are pulled from it before building and pushed to it after (workers/images/registry.py).",
+    )
     pull_prebuilt: bool = Field(
         default=True,
         description="Pull an instance's named image (v5 'image' or pull_template) when not local.",
@@ -101,6 +106,15 @@ class ImageOptions(BaseModel):
         if not value.startswith(("http://", "https://", "file:/")):
             raise ValueError("apt_mirror must be an http(s):// or file:/ URL")
         return value.rstrip("/")
+
+    @field_validator("registry")
+    @classmethod
+    def _registry_is_a_name(cls, value: str | None) -> str | None:
+        if value is not None and ("://" in value or not value.strip("/")):
+            raise ValueError(
+                "registry is HOST[:PORT][/PATH] without a scheme, e.g. 'registry.local:5000/evalfleet'"
+            )
+        return value.rstrip("/") if value else value
 
     @field_validator("pull_template")
     @classmethod

@@ -57,7 +57,9 @@ def local_image_id(client: Any, ref: str) -> str | None:
         return None
 
 
-def try_pull(client: Any, ref: str, *, timeout_s: float) -> str | None:
+def try_pull(
+    client: Any, ref: str, *, timeout_s: float, auth_config: dict[str, str] | None = None
+) -> str | None:
     """Pull ``ref``; the image id, or None (logged) when the pull fails or exceeds ``timeout_s``."""
     import docker.errors
 
@@ -65,7 +67,9 @@ def try_pull(client: Any, ref: str, *, timeout_s: float) -> str | None:
     deadline = time.monotonic() + timeout_s
     t0 = time.monotonic()
     try:
-        for chunk in client.api.pull(repo, tag=tag or "latest", stream=True, decode=True):
+        for chunk in client.api.pull(
+            repo, tag=tag or "latest", stream=True, decode=True, auth_config=auth_config
+        ):
             if "error" in chunk:
                 log.info("pull failed", ref=ref, error=str(chunk["error"])[:200])
                 return None
