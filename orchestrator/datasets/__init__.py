@@ -42,6 +42,7 @@ class AdapterRef(NamedTuple):
 
 ADAPTERS: dict[str, AdapterRef] = {
     "swebench": AdapterRef("orchestrator.datasets.swebench:SweBenchAdapter"),
+    "polyglot": AdapterRef("orchestrator.datasets.polyglot:PolyglotAdapter"),
 }
 
 
