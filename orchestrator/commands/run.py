@@ -23,6 +23,7 @@ def run_command(config_path: Path, overrides: Sequence[str], *, dry_run: bool, r
     plan = plan_sweep(config, sweep_id=resume)
     if dry_run:
         print_plan(plan)
+        print_buildability(plan, config.specs)
         return
     from orchestrator.execute import execute_sweep
 
@@ -65,6 +66,7 @@ def eval_command(
     plan = plan_sweep(config)
     if dry_run:
         print_plan(plan)
+        print_buildability(plan, config.specs)
         return
     from orchestrator.execute import execute_sweep
 
@@ -103,3 +105,21 @@ def print_plan(plan: Plan) -> None:
     console.print(runs)
     if plan.skipped.get("committed"):
         console.print(f"{plan.skipped['committed']} items already committed (skipped)")
+
+
+def print_buildability(plan: Plan, spec_dirs: list[str]) -> None:
+    """Per repository: instances whose image can be built here, and those that need a pulled image."""
+    from orchestrator.buildable import buildability
+
+    table = Table(show_edge=False)
+    for name, justify in (
+        ("repo", "left"),
+        ("build here", "right"),
+        ("need image", "right"),
+        ("why", "left"),
+    ):
+        table.add_column(name, justify=justify)  # type: ignore[arg-type]
+    for repo, entry in sorted(buildability(plan, spec_dirs).items()):
+        why = "; ".join(f"{reason} ({n})" for reason, n in entry.reasons.most_common(4))
+        table.add_row(repo, str(len(entry.build)), str(len(entry.pull)), why or "-")
+    console.print(table)
