@@ -14,6 +14,7 @@ from workers.integrity.evidence import evidence_problem
 from workers.integrity.structured import StructuredEvidence
 from workers.models import Instance
 from workers.parsers import parse_output
+from workers.parsers.isolated import PRO_PARSER, parse_pro
 from workers.testing import NONCE_LINE, START, extract_output, extract_report
 
 # Markers the official harness writes into test_output.txt (swebench.harness.constants).
@@ -39,7 +40,10 @@ def grade_log(
 ) -> Grade:
     """Parse the test output between the markers and grade it; a run that would resolve must also
     agree with the runner's own summary and with the structured report, if any (docs/integrity.md)."""
-    parsed = parse_output(parser, text)
+    if parser == PRO_PARSER:  # the row's own parser, in a clean container (workers/parsers/isolated.py)
+        parsed = parse_pro(instance.extra.get("parser_py"), text)
+    else:
+        parsed = parse_output(parser, text)
     graded = grade(
         instance,
         parsed.statuses,

@@ -43,6 +43,7 @@ class AdapterRef(NamedTuple):
 ADAPTERS: dict[str, AdapterRef] = {
     "swebench": AdapterRef("orchestrator.datasets.swebench:SweBenchAdapter"),
     "polyglot": AdapterRef("orchestrator.datasets.polyglot:PolyglotAdapter"),
+    "swebench_pro": AdapterRef("orchestrator.datasets.swebench_pro:SweBenchProAdapter"),
 }
 
 
