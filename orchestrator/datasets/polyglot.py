@@ -202,15 +202,22 @@ def _lines(text: str) -> list[str]:
     return lines
 
 
+KEEP_NEW_FILES: dict[str, tuple[str, ...]] = {"java": ("src/main/java",)}
+"""Where a candidate may add files of its own: Java references use helper classes beside the solution.
+Everywhere else a file the candidate adds to the exercise is removed before the tests run (Aider's
+benchmark lets a model edit only the solution files)."""
+
+
 def eval_script(ex: Exercise, commit: str) -> str:
     """Restore the exercise but its solution files, enable every test, run the language's tests."""
-    keep = " ".join(shlex.quote(f":(exclude){s}") for s in ex.solution)
+    solution = [shlex.quote(f":(exclude){s}") for s in ex.solution]
+    new_files = [shlex.quote(f":(exclude){d}") for d in KEEP_NEW_FILES.get(ex.language, ())]
     tests = " ".join(shlex.quote(t) for t in ex.tests)
     command = TEST_COMMANDS[ex.language].replace("{tests}", tests).replace("{exercise}", ex.name)
     return (
         f"cd {shlex.quote(ex.directory)} || exit 3\n"
-        f"git checkout -q {shlex.quote(commit)} -- . {keep} || exit 3\n"
-        f"git clean -fdxq -- . {keep}\n"
+        f"git checkout -q {shlex.quote(commit)} -- . {' '.join(solution)} || exit 3\n"
+        f"git clean -fdxq -- . {' '.join(solution + new_files)}\n"
         f"{command}\n"
     )
 

@@ -43,7 +43,6 @@ CASES = [
 
 KNOWN_DIFFERENCES = {
     # docs/parity.md "Other languages": we also read what SWE-bench's parser drops
-    ("gotest", "gotest.log"): {"TestSkipped": "SKIPPED"},  # same in both: kept to show the shape
     ("cargo", "cargo.log"): {"tests::slow": "SKIPPED", "tests::panics": "PASSED"},
 }
 """Entries our parser has and swebench's has not, per (parser, fixture)."""
