@@ -44,6 +44,7 @@ ADAPTERS: dict[str, AdapterRef] = {
     "swebench": AdapterRef("orchestrator.datasets.swebench:SweBenchAdapter"),
     "polyglot": AdapterRef("orchestrator.datasets.polyglot:PolyglotAdapter"),
     "swebench_pro": AdapterRef("orchestrator.datasets.swebench_pro:SweBenchProAdapter"),
+    "mixed": AdapterRef("orchestrator.datasets.mixed:MixedAdapter"),
 }
 
 
