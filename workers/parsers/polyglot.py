@@ -3,8 +3,8 @@
 An exercise is solved when every one of its tests passes (Aider's benchmark asks the test command to
 succeed). The dataset adapter (``orchestrator/datasets/polyglot.py``) lists ``EXERCISE_TEST`` as the
 only FAIL_TO_PASS test; these parsers add it to the per-test statuses of the language's runner:
-PASSED when at least one test was read and none FAILED or ERROR, FAILED otherwise (a compile error
-prints no test at all). The exit code of the test command is checked by the grading rules as for any
+PASSED when at least one test was read and none FAILED or ERROR, FAILED otherwise; a compile error
+prints no test at all, and the parse is then empty (the grade says so). The exit code of the test command is checked by the grading rules as for any
 instance (``workers/grading.py`` rule b).
 """
 
@@ -26,8 +26,11 @@ _FAILING = (TestStatus.FAILED, TestStatus.ERROR)
 
 
 def with_exercise(statuses: StatusMap) -> StatusMap:
-    """``statuses`` plus ``EXERCISE_TEST``: PASSED iff some test was read and none failed."""
-    solved = bool(statuses) and not any(s in _FAILING for s in statuses.values())
+    """``statuses`` plus ``EXERCISE_TEST``: PASSED when none failed. No test read (a build error):
+    nothing, so the grade says no test result could be parsed (``workers/grading.py`` rule a)."""
+    if not statuses:
+        return {}
+    solved = not any(s in _FAILING for s in statuses.values())
     return {**statuses, EXERCISE_TEST: TestStatus.PASSED if solved else TestStatus.FAILED}
 
 
