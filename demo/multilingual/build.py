@@ -11,23 +11,15 @@ the commit is the same on every machine.
 from __future__ import annotations
 
 import json
-import os
 import shutil
 import subprocess
 import sys
 from pathlib import Path
 
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+from fixed_git import commit_all
+
 HERE = Path(__file__).resolve().parent / "gostack"
-_ENV = {
-    "GIT_AUTHOR_NAME": "evalfleet demo",
-    "GIT_AUTHOR_EMAIL": "demo@evalfleet.invalid",
-    "GIT_COMMITTER_NAME": "evalfleet demo",
-    "GIT_COMMITTER_EMAIL": "demo@evalfleet.invalid",
-    "GIT_AUTHOR_DATE": "2026-01-01T00:00:00+00:00",
-    "GIT_COMMITTER_DATE": "2026-01-01T00:00:00+00:00",
-    "GIT_CONFIG_NOSYSTEM": "1",
-    "GIT_CONFIG_GLOBAL": os.devnull,
-}
 
 
 def _diff(repo: Path, overlay: Path) -> str:
@@ -50,12 +42,7 @@ def build(dest: Path) -> Path:
     if repo.exists():
         shutil.rmtree(repo)
     shutil.copytree(HERE / "base", repo)
-    env = {**os.environ, **_ENV}
-    for args in (["init", "-q", "-b", "main"], ["add", "-A"], ["commit", "-q", "-m", "gostack"]):
-        subprocess.run(["git", "-C", str(repo), *args], env=env, check=True, capture_output=True)
-    commit = subprocess.run(
-        ["git", "-C", str(repo), "rev-parse", "HEAD"], capture_output=True, text=True, check=True
-    ).stdout.strip()
+    commit = commit_all(repo, "gostack")
     row = {
         "instance_id": "demo__gostack-1",
         "repo": "demo/gostack",

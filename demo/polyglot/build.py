@@ -8,24 +8,15 @@ benchmark. Fixed identity and dates, so the commit is the same on every machine.
 
 from __future__ import annotations
 
-import os
 import shutil
-import subprocess
 import sys
 from pathlib import Path
 
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+from fixed_git import commit_all
+
 HERE = Path(__file__).resolve().parent
 LANGUAGES = ("cpp", "go", "java", "javascript", "python", "rust")
-_ENV = {
-    "GIT_AUTHOR_NAME": "evalfleet demo",
-    "GIT_AUTHOR_EMAIL": "demo@evalfleet.invalid",
-    "GIT_COMMITTER_NAME": "evalfleet demo",
-    "GIT_COMMITTER_EMAIL": "demo@evalfleet.invalid",
-    "GIT_AUTHOR_DATE": "2026-01-01T00:00:00+00:00",
-    "GIT_COMMITTER_DATE": "2026-01-01T00:00:00+00:00",
-    "GIT_CONFIG_NOSYSTEM": "1",
-    "GIT_CONFIG_GLOBAL": os.devnull,
-}
 
 
 def build(dest: Path) -> str:
@@ -35,18 +26,7 @@ def build(dest: Path) -> str:
     dest.mkdir(parents=True)
     for language in LANGUAGES:
         shutil.copytree(HERE / language, dest / language)
-    env = {**os.environ, **_ENV}
-
-    def git(*args: str) -> str:
-        done = subprocess.run(
-            ["git", "-C", str(dest), *args], env=env, check=True, capture_output=True, text=True
-        )
-        return done.stdout.strip()
-
-    git("init", "-q", "-b", "main")
-    git("add", "-A")
-    git("commit", "-q", "-m", "evalfleet polyglot demo")
-    return git("rev-parse", "HEAD")
+    return commit_all(dest, "evalfleet polyglot demo")
 
 
 if __name__ == "__main__":

@@ -5,42 +5,28 @@ from __future__ import annotations
 
 import io
 import json
-import os
 import shutil
-import subprocess
+import sys
 import tarfile
 from pathlib import Path
 from typing import Any
 
 from orchestrator.datasets.polyglot import file_diff
 
+sys.path.insert(0, str(Path(__file__).resolve().parents[2] / "demo"))
+from fixed_git import commit_all
+
 ROOT = Path(__file__).resolve().parents[2]
 DEMO = ROOT / "demo" / "swebench_pro"
 IID = "instance_evalfleet__demo-calc-1"
 TESTS = ["test_calc.CalcTest.test_clamp_high"]
 PASSING = ["test_calc.CalcTest.test_add", "test_calc.CalcTest.test_mean", "test_calc.CalcTest.test_clamp_low"]
-_GIT_ENV = {
-    "GIT_AUTHOR_NAME": "evalfleet demo",
-    "GIT_AUTHOR_EMAIL": "demo@evalfleet.invalid",
-    "GIT_COMMITTER_NAME": "evalfleet demo",
-    "GIT_COMMITTER_EMAIL": "demo@evalfleet.invalid",
-    "GIT_AUTHOR_DATE": "2026-01-01T00:00:00+00:00",
-    "GIT_COMMITTER_DATE": "2026-01-01T00:00:00+00:00",
-    "GIT_CONFIG_NOSYSTEM": "1",
-    "GIT_CONFIG_GLOBAL": os.devnull,
-}
 
 
 def build_repo(dest: Path) -> str:
     """demo/swebench_pro/app committed into ``dest``; returns the commit."""
     shutil.copytree(DEMO / "app", dest)
-    env = {**os.environ, **_GIT_ENV}
-    for args in (["init", "-q", "-b", "main"], ["add", "-A"], ["commit", "-q", "-m", "base"]):
-        subprocess.run(["git", "-C", str(dest), *args], env=env, check=True, capture_output=True)
-    head = subprocess.run(
-        ["git", "-C", str(dest), "rev-parse", "HEAD"], capture_output=True, text=True, check=True
-    )
-    return head.stdout.strip()
+    return commit_all(dest, "base")
 
 
 def build_image(client: Any, base_image: str, repo: Path, commit: str) -> str:

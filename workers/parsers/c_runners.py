@@ -43,34 +43,29 @@ def parse_redis(output: str) -> StatusMap:
     return found
 
 
-def parse_jq(output: str) -> StatusMap:
-    """jq's ``make check`` (automake): ``PASS: tests/x.test``, ``FAIL: ...``."""
+def _word_then_name(output: str, pattern: re.Pattern[str], statuses: dict[str, TestStatus]) -> StatusMap:
+    """Lines whose group 1 is a status word (a key of ``statuses``) and group 2 the test name."""
     found: StatusMap = {}
     for line in _lines(output):
-        match = _JQ.match(line)
+        match = pattern.match(line)
         if match:
-            found[match.group(2)] = TestStatus.PASSED if match.group(1) == "PASS" else TestStatus.FAILED
+            found[match.group(2)] = statuses[match.group(1)]
     return found
+
+
+def parse_jq(output: str) -> StatusMap:
+    """jq's ``make check`` (automake): ``PASS: tests/x.test``, ``FAIL: ...``."""
+    return _word_then_name(output, _JQ, {"PASS": TestStatus.PASSED, "FAIL": TestStatus.FAILED})
 
 
 def parse_micropython(output: str) -> StatusMap:
     """micropython ``tests/run-tests.py``: ``pass  basics/x.py``, ``FAIL ...``, ``skip ...``."""
-    found: StatusMap = {}
-    for line in _lines(output):
-        match = _MICROPYTHON.match(line)
-        if match:
-            found[match.group(2)] = _MICROPYTHON_STATUS[match.group(1)]
-    return found
+    return _word_then_name(output, _MICROPYTHON, _MICROPYTHON_STATUS)
 
 
 def parse_googletest(output: str) -> StatusMap:
     """googletest: ``[       OK ] Suite.Test (0 ms)``, ``[  FAILED  ] Suite.Test (1 ms)``."""
-    found: StatusMap = {}
-    for line in _lines(output):
-        match = _GTEST.match(line)
-        if match:
-            found[match.group(2)] = TestStatus.PASSED if match.group(1) == "OK" else TestStatus.FAILED
-    return found
+    return _word_then_name(output, _GTEST, {"OK": TestStatus.PASSED, "FAILED": TestStatus.FAILED})
 
 
 def parse_doctest(output: str) -> StatusMap:
