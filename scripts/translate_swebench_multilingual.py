@@ -75,7 +75,7 @@ REGISTRIES = (
     (re.compile(r"\b(npm|yarn|pnpm|npx)\b"), "registry.npmjs.org"),
     (re.compile(r"\bgo (test|build|mod|get|install)\b"), "proxy.golang.org"),
     (re.compile(r"\bcargo\b"), "crates.io"),
-    (re.compile(r"\b(mvnd?|gradlew?|ant)\b"), "repo.maven.apache.org"),
+    (re.compile(r"\b(mvnd?|mvnw|gradlew?|ant)\b"), "repo.maven.apache.org"),
     (re.compile(r"\bcomposer\b"), "packagist.org"),
     (re.compile(r"\b(bundle|gem)\b|script/bootstrap"), "rubygems.org"),
     (re.compile(r"git submodule|git clone|\bcurl\b|\bwget\b"), "github.com"),
