@@ -47,7 +47,7 @@ TEST_COMMANDS: dict[str, str] = {
     "javascript": (
         "sed -i -E 's/\\bxtest\\(/test(/g; s/\\bxit\\(/it(/g; s/\\bxdescribe\\(/describe(/g' {tests}\n"
         f"echo {shlex.quote(_BABEL_CONFIG)} > babel.config.js\n"
-        "NODE_PATH=/usr/share/nodejs jest --ci --verbose --no-cache --rootDir . "
+        "NODE_PATH=/usr/share/nodejs jest --ci --verbose --no-cache --testTimeout=60000 --rootDir . "
         "{tests}"
     ),
     "cpp": (
