@@ -170,6 +170,7 @@ def resolve_spec(instance: Instance, catalog: SpecCatalog, spec_dirs: Sequence[s
             test_cmd="bash /eval/eval.sh",
             test_targets="none",
             parser=instance.log_parser or "pytest",
+            workdir=str(instance.extra.get("workdir") or "/testbed"),  # SWE-bench Pro images: /app
         )
     raise ConfigError(
         f"repo {instance.repo!r} version {instance.version!r} (instance {instance.instance_id}) "

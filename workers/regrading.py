@@ -14,6 +14,7 @@ from workers.integrity.evidence import evidence_problem
 from workers.integrity.structured import StructuredEvidence
 from workers.models import Instance
 from workers.parsers import parse_output
+from workers.parsers.isolated import PRO_PARSER, parse_pro
 from workers.testing import NONCE_LINE, START, extract_output, extract_report
 
 # Markers the official harness writes into test_output.txt (swebench.harness.constants).
@@ -44,7 +45,10 @@ def grade_log(
     resolves must also agree with the runner's own summary and with the structured report, if any,
     or it is flagged and unresolved under the hardened verdict (docs/integrity.md). ``whole`` is the
     whole log, searched for signs that a suite ran when nothing was parsed (default ``text``)."""
-    parsed = parse_output(parser, text)
+    if parser == PRO_PARSER:  # the row's own parser, in a clean container (workers/parsers/isolated.py)
+        parsed = parse_pro(instance.extra.get("parser_py"), text)
+    else:
+        parsed = parse_output(parser, text)
     graded = grade(
         instance,
         parsed.statuses,

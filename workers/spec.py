@@ -107,6 +107,14 @@ BUILTIN_DIR = Path(__file__).resolve().parent / "builtin_specs"
 """The specs shipped inside the package (package data; in a checkout, a link to configs/specs)."""
 
 
+def builtin_dirs() -> list[Path]:
+    """The built-in spec directories: the SWE-bench (Python) specs, then each family's folder below them
+    (multilingual, polyglot, the demos'), so every built-in repository is found without ``--specs``."""
+    if not BUILTIN_DIR.is_dir():
+        return []
+    return [BUILTIN_DIR, *sorted(p for p in BUILTIN_DIR.iterdir() if p.is_dir())]
+
+
 class SpecCatalog:
     """All specs of some directories, looked up by (repo, version). A repository's specs in a later
     directory replace those of an earlier one (``--specs`` overrides the built-in specs per repo)."""
@@ -138,7 +146,7 @@ class SpecCatalog:
                     fix="give a directory of <owner>__<repo>.yaml files, or leave it out to use the "
                     "built-in specs",
                 )
-        return cls.load(BUILTIN_DIR, *(Path(d) for d in dirs))
+        return cls.load(*builtin_dirs(), *(Path(d) for d in dirs))
 
     def repos(self) -> list[str]:
         return sorted(self._by_repo)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections import Counter
 from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
@@ -33,7 +34,7 @@ def run_command(
         )
     plan = plan_sweep(config, sweep_id=resume if run_id is None else run_sweep_id(config, run_id))
     if dry_run:
-        print_plan(plan, pull_template=config.images.pull_template)
+        print_plan(plan, pull_template=config.images.pull_template, spec_dirs=config.specs)
         return
     from orchestrator.execute import execute_sweep
 
@@ -75,7 +76,7 @@ def eval_command(
     config = validate_config(raw, source="evalfleet eval")
     plan = plan_sweep(config)
     if dry_run:
-        print_plan(plan, pull_template=config.images.pull_template)
+        print_plan(plan, pull_template=config.images.pull_template, spec_dirs=config.specs)
         return
     from orchestrator.errors import SweepIncomplete
     from orchestrator.execute import execute_sweep
@@ -107,28 +108,37 @@ def _parse_repo(text: str) -> tuple[str, dict[str, str]]:
     return name, {kind: where}
 
 
-def image_sources(plan: Plan, pull_template: str | None) -> dict[str, dict[str, int]]:
+def image_sources(
+    plan: Plan, pull_template: str | None, spec_dirs: list[str] | None = None
+) -> tuple[dict[str, dict[str, int]], dict[str, Counter[str]]]:
     """Per repo, how many planned instances can be built here, run in a pulled (named) image, or
-    neither (their version's Python has no base here and no image is named: they fail at build time)."""
-    seen: dict[str, str] = {}
+    neither (they fail at build time), and why the ones not built here cannot be: a version whose
+    Python has no base here, no source in ``repos:``, or toolchains this site lacks (``needs.json``)."""
+    from orchestrator.buildable import load_needs
+    from workers.images.toolchains import unmet
+    from workers.spec import builtin_dirs
+
+    needs = load_needs([str(d) for d in builtin_dirs()] + list(spec_dirs or []))
+    seen: set[str] = set()
     out: dict[str, dict[str, int]] = {}
+    why: dict[str, Counter[str]] = {}
     for item in plan.items:
         inst = item.instance
         if inst.instance_id in seen:
             continue
-        if inst.image or pull_template:
-            how = "pulled"
-        elif item.spec.unbuildable or item.repo_source is None:
-            how = "neither"
-        else:
-            how = "built here"
-        seen[inst.instance_id] = how
+        seen.add(inst.instance_id)
+        reasons = [item.spec.unbuildable] if item.spec.unbuildable else []
+        reasons += [] if item.repo_source is not None else ["no source in repos:"]
+        reasons += unmet(needs.get(inst.repo, {}).get(inst.version, []), item.spec.base)
+        how = "pulled" if inst.image or pull_template else ("neither" if reasons else "built here")
         counts = out.setdefault(inst.repo, {"built here": 0, "pulled": 0, "neither": 0})
         counts[how] += 1
-    return out
+        if how != "built here":
+            why.setdefault(inst.repo, Counter()).update(reasons)
+    return out, why
 
 
-def print_plan(plan: Plan, pull_template: str | None = None) -> None:
+def print_plan(plan: Plan, pull_template: str | None = None, spec_dirs: list[str] | None = None) -> None:
     n_inst = len({it.instance.instance_id for it in plan.items})
     console.print(f"sweep [bold]{plan.sweep_id}[/bold]")
     console.print(
@@ -139,13 +149,17 @@ def print_plan(plan: Plan, pull_template: str | None = None) -> None:
     table = Table(title=None, show_edge=False)
     table.add_column("repo")
     table.add_column("items", justify="right")
-    images = image_sources(plan, pull_template)
+    images, why = image_sources(plan, pull_template, spec_dirs)
     for name in ("built here", "pulled", "neither"):
         table.add_column(f"instances: {name}", justify="right")
     for repo, count in sorted(plan.per_repo().items()):
         how = images.get(repo, {})
         table.add_row(repo, str(count), *(str(how.get(n, 0)) for n in ("built here", "pulled", "neither")))
     console.print(table)
+    for repo, reasons in sorted(why.items()):
+        if reasons:
+            shown = "; ".join(f"{reason} ({n})" for reason, n in reasons.most_common(4))
+            console.print(f"{repo}: not built here: {shown}")
     neither = sum(h["neither"] for h in images.values())
     if neither:
         console.print(

@@ -42,6 +42,9 @@ class AdapterRef(NamedTuple):
 
 ADAPTERS: dict[str, AdapterRef] = {
     "swebench": AdapterRef("orchestrator.datasets.swebench:SweBenchAdapter"),
+    "polyglot": AdapterRef("orchestrator.datasets.polyglot:PolyglotAdapter"),
+    "swebench_pro": AdapterRef("orchestrator.datasets.swebench_pro:SweBenchProAdapter"),
+    "mixed": AdapterRef("orchestrator.datasets.mixed:MixedAdapter"),
 }
 
 

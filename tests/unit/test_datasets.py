@@ -168,7 +168,10 @@ def test_adapters_by_name_or_module_class() -> None:
     path = GOOD / "swebench_v4.jsonl"
     by_class = load_instances(path, adapter="orchestrator.datasets.swebench:SweBenchAdapter")
     assert by_class == load_instances(path, adapter="swebench")
-    with pytest.raises(ConfigError, match=r"unknown dataset adapter 'nope' -- use one of swebench"):
+    with pytest.raises(
+        ConfigError,
+        match=r"unknown dataset adapter 'nope' -- use one of mixed, polyglot, swebench, swebench_pro",
+    ):
         load_instances(GOOD / "swebench_v4.jsonl", adapter="nope")
     with pytest.raises(ConfigError, match="cannot import dataset adapter"):
         load_instances(GOOD / "swebench_v4.jsonl", adapter="no_such_module:Adapter")

@@ -39,6 +39,7 @@ __all__ = [
 ]
 
 _P = "workers.parsers."
+_POLYGLOT = ("cpp", "go", "java", "javascript", "python", "rust")
 PARSERS: dict[str, str] = {
     "pytest": _P + "pytest_summary:parse_pytest",
     "pytest_options": _P + "pytest_summary:parse_pytest_options",
@@ -51,6 +52,27 @@ PARSERS: dict[str, str] = {
     "cargo": _P + "cargo_test:parse_cargo",
     "node_tap": _P + "node_tap:parse_node_tap",
     "junit_xml": _P + "junit_xml:parse_junit_xml",
+    # SWE-bench Multilingual's runners (docs/parity.md "Other languages"), named as SWE-bench names them
+    "jest": _P + "js_runners:parse_jest",
+    "jest_json": _P + "js_runners:parse_jest_json",
+    "vitest": _P + "js_runners:parse_vitest",
+    "karma": _P + "js_runners:parse_karma",
+    "tap": _P + "js_runners:parse_tap",
+    "redis": _P + "c_runners:parse_redis",
+    "jq": _P + "c_runners:parse_jq",
+    "doctest": _P + "c_runners:parse_doctest",
+    "micropython_test": _P + "c_runners:parse_micropython",
+    "googletest": _P + "c_runners:parse_googletest",
+    "maven": _P + "java_runners:parse_maven",
+    "ant": _P + "java_runners:parse_ant",
+    "gradle_custom": _P + "java_runners:parse_gradle_custom",
+    "phpunit": _P + "phpunit:parse_phpunit",
+    "minitest": _P + "ruby_runners:parse_minitest",
+    "cucumber": _P + "ruby_runners:parse_cucumber",
+    "ruby_unit": _P + "ruby_runners:parse_ruby_unit",
+    "rspec_transformed_json": _P + "ruby_runners:parse_rspec_json",
+    # Aider polyglot: the language's runner plus the exercise's verdict (workers/parsers/polyglot.py)
+    **{f"polyglot_{lang}": f"{_P}polyglot:parse_polyglot_{lang}" for lang in _POLYGLOT},
 }
 """Short name -> ``module:function``."""
 
