@@ -146,15 +146,9 @@ def evaluate_and_commit(
 
 def _out_of_attempts(item: WorkItem, prior: list[Any]) -> Result:
     last = prior[-1]
-    return Result(
-        key=item.key,
-        sweep_id=item.sweep_id,
-        instance_id=item.instance.instance_id,
-        repo=item.instance.repo,
-        run=item.candidate.run,
-        repeat=item.repeat,
-        seed=item.seed,
-        verdict="error",
+    return Result.of(
+        item,
+        "error",
         reason=f"{last.error.error_class} in {last.error.phase}: {last.error.message}"[:300]
         if last.error
         else "attempts used up",

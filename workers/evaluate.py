@@ -139,15 +139,9 @@ def _empty_outcome() -> AttemptOutcome:
 
 
 def _finish(item: WorkItem, outdir: Path, o: AttemptOutcome, records: list[Attempt], n: int) -> Result:
-    result = Result(
-        key=item.key,
-        sweep_id=item.sweep_id,
-        instance_id=item.instance.instance_id,
-        repo=item.instance.repo,
-        run=item.candidate.run,
-        repeat=item.repeat,
-        seed=item.seed,
-        verdict=o.verdict,
+    result = Result.of(
+        item,
+        o.verdict,
         reason=o.reason,
         patch_exists=o.patch_exists,
         patch_applied=o.patch_applied,

@@ -181,6 +181,21 @@ class Result(BaseModel):
     def hardened_verdict(self) -> Verdict:
         return hardened(self.verdict, self.flags)  # type: ignore[return-value]
 
+    @classmethod
+    def of(cls, item: WorkItem, verdict: Verdict, **fields: Any) -> Result:
+        """The record of ``item``'s evaluation: its identity from the item, the rest from ``fields``."""
+        return cls(
+            key=item.key,
+            sweep_id=item.sweep_id,
+            instance_id=item.instance.instance_id,
+            repo=item.instance.repo,
+            run=item.candidate.run,
+            repeat=item.repeat,
+            seed=item.seed,
+            verdict=verdict,
+            **fields,
+        )
+
     @property
     def resolved(self) -> bool:
         return self.verdict == "resolved"

@@ -41,17 +41,7 @@ def _result(item: WorkItem, n: int, verdict: Verdict, error: ErrorInfo | None) -
         error=error,
         node=socket.gethostname(),
     )
-    return Result(
-        key=item.key,
-        sweep_id=item.sweep_id,
-        instance_id=item.instance.instance_id,
-        run=item.candidate.run,
-        repeat=item.repeat,
-        seed=item.seed,
-        verdict=verdict,
-        reason="test evaluator",
-        attempts=[attempt],
-    )
+    return Result.of(item, verdict, reason="test evaluator", attempts=[attempt])
 
 
 def instant(item: WorkItem, settings: EvalSettings, outdir: Path, *, attempt: int = 1) -> Result:

@@ -119,22 +119,20 @@ def sweep_containers(sid: str) -> list[str]:
     return out.stdout.split()
 
 
-def running_items(sid: str) -> list[str]:
-    """Item keys of this sweep's running sandboxes (spares left out)."""
+def _running(sid: str, fields: str) -> list[str]:
+    """``docker ps`` of this sweep's running sandboxes, one line of ``fields`` (a Go template) each."""
     out = subprocess.run(
-        [
-            "docker",
-            "ps",
-            "--filter",
-            f"label=evalfleet.sweep={sid}",
-            "--format",
-            '{{.Label "evalfleet.item"}}',
-        ],
+        ["docker", "ps", "--filter", f"label=evalfleet.sweep={sid}", "--format", fields],
         capture_output=True,
         text=True,
         check=True,
     )
-    return [k for k in out.stdout.split() if k != "spare"]
+    return out.stdout.splitlines()
+
+
+def running_items(sid: str) -> list[str]:
+    """Item keys of this sweep's running sandboxes (spares left out)."""
+    return [k for k in _running(sid, '{{.Label "evalfleet.item"}}') if k and k != "spare"]
 
 
 def plan_keys(overrides: Sequence[str]) -> dict[str, tuple[str, str]]:
@@ -147,22 +145,10 @@ def running_owners(sid: str, store: ResultStore | None = None) -> list[int]:
     """Owner pids of this sweep's running sandboxes that hold an item being evaluated: not a spare
     started ahead, and (given the store) not one whose item is committed and that only waits for its
     removal in the background."""
-    out = subprocess.run(
-        [
-            "docker",
-            "ps",
-            "--filter",
-            f"label=evalfleet.sweep={sid}",
-            "--format",
-            '{{.Label "evalfleet.owner"}} {{.Label "evalfleet.item"}}',
-        ],
-        capture_output=True,
-        text=True,
-        check=True,
-    )
+    lines = _running(sid, '{{.Label "evalfleet.owner"}} {{.Label "evalfleet.item"}}')
     done = committed_keys(store, sid) if store is not None else set()
     owners = []
-    for line in out.stdout.splitlines():
+    for line in lines:
         owner, _, item = line.partition(" ")
         if ":" in owner and item != "spare" and item not in done:
             owners.append(int(owner.rsplit(":", 1)[1]))
