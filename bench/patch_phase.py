@@ -3,7 +3,7 @@
 Before, the patch phase wrote each patch with its own archive call and ran every step of the chain
 (``git apply``, the changed-test check, restoring the tests, the test patch, the integrity snapshots)
 as its own exec; each such call costs ~0.08 s on this machine whatever it does (runc starting a
-process, or dockerd re-executing itself to untar). ``workers.patchphase`` sends both patches as a tar
+process, or dockerd re-executing itself to untar). ``workers.patch_script`` sends both patches as a tar
 on the stdin of one exec that runs every step. Both variants run on fresh sandboxes of the same warm
 image with the same patches and must leave the same tree (``git status --porcelain``).
 """
@@ -21,7 +21,7 @@ from bench.drive import load
 from bench.measure import median, p90
 from orchestrator.execute import eval_settings
 from orchestrator.sweep import plan_sweep
-from workers import patchphase
+from workers import patch_script
 from workers.images import ensure_instance_image
 from workers.models import SandboxLimits
 from workers.patching import CHAIN, patch_paths, restore_command
@@ -57,19 +57,19 @@ def after_chain(base_commit: str, test_patch: str) -> list[tuple[str, str]]:
 
 def _one_round_trip(sandbox: DockerSandbox, candidate: str, test_patch: str, base_commit: str) -> None:
     """What ``workers.attempt`` does now: one exec, patches on stdin, the output parsed."""
-    script = patchphase.build(WORKDIR, candidate, test_patch, base_commit)
+    script = patch_script.build(WORKDIR, candidate, test_patch, base_commit)
     res = sandbox.exec(["bash", "-c", script.text], timeout=60, workdir=WORKDIR, stdin=script.stdin)
-    ran = patchphase.parse(res.text, script.marker)
+    ran = patch_script.parse(res.text, script.marker)
     assert ran.complete and ran.method == "git apply" and ran.rc("test-patch") == 0, res.text
 
 
 def _per_step(sandbox: DockerSandbox, files: dict[str, bytes], base_commit: str, test_patch: str) -> None:
-    """The call-per-step way (``workers/attempt.py`` before ``workers.patchphase``, when ``git apply``
+    """The call-per-step way (``workers/attempt.py`` before ``workers.patch_script``, when ``git apply``
     succeeds at once): an archive call per file, an exec per step, the two integrity snapshots."""
     for path, data in files.items():
         sandbox.write_file(path, data)
     first = CHAIN[0][1].format(p=f"{EVAL}/candidate.diff")
-    steps = [("snapshot", patchphase.SNAPSHOT), ("git apply", first), ("snapshot", patchphase.SNAPSHOT)]
+    steps = [("snapshot", patch_script.SNAPSHOT), ("git apply", first), ("snapshot", patch_script.SNAPSHOT)]
     for _name, cmd in [*steps, *after_chain(base_commit, test_patch)]:
         res = sandbox.exec(["bash", "-c", cmd], timeout=60, workdir=WORKDIR)
         assert res.returncode == 0, res.output

@@ -11,17 +11,17 @@ from typing import TYPE_CHECKING
 
 import structlog
 
-from workers import patchphase
+from workers import patch_script
 from workers.errors import EvalfleetError, SandboxError
 from workers.integrity import flags as integrity_flags
 from workers.integrity.detector import scan_patch
-from workers.integrity.paths import unsafe_paths
+from workers.integrity.infra_paths import unsafe_paths
 from workers.integrity.policy import IntegrityPolicy
 from workers.integrity.restore import RestoreRequest, changed_paths, restore_infrastructure
 from workers.integrity.structured import MAX_REPORT_BYTES, ReportPlan, StructuredEvidence
+from workers.log_grading import grade_own_log
 from workers.models import TestsStatus, Verdict, WorkItem
 from workers.paths import FILES
-from workers.regrading import grade_own_log
 from workers.sandbox.base import Sandbox, SandboxConfig, get_backend
 from workers.sandbox.labels import item_labels
 from workers.sandbox.pipeline import SandboxPipeline
@@ -146,7 +146,7 @@ class Prepared:
 
 
 def _patch(item: WorkItem, sandbox: Sandbox, run_log: list[str]) -> Prepared | AttemptOutcome:
-    """Candidate patch, test files back to the base commit, test patch (``workers.patchphase``: one
+    """Candidate patch, test files back to the base commit, test patch (``workers.patch_script``: one
     round trip), then the test infrastructure the candidate changed restored (docs/integrity.md)."""
     spec, inst, patch = item.spec, item.instance, item.candidate.patch or ""
     unsafe = unsafe_paths(patch)
@@ -158,9 +158,9 @@ def _patch(item: WorkItem, sandbox: Sandbox, run_log: list[str]) -> Prepared | A
             reason=f"refused: the patch names paths inside .git or outside the repository ({shown})",
         )
     timeout = spec.timeouts.patch
-    script = patchphase.build(spec.workdir, patch, inst.test_patch, inst.base_commit)
+    script = patch_script.build(spec.workdir, patch, inst.test_patch, inst.base_commit)
     res = sandbox.exec(["bash", "-c", script.text], timeout=timeout, workdir=spec.workdir, stdin=script.stdin)
-    ran = patchphase.parse(res.text, script.marker)
+    ran = patch_script.parse(res.text, script.marker)
     run_log.extend(ran.log_lines(script.chain))
     if res.sandbox_killed:
         raise SandboxError("the patch phase had to kill the sandbox")

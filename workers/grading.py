@@ -25,7 +25,7 @@ So ``Grade.resolved`` is the official verdict. Integrity findings never change i
 
 (c) the parser reported the output as malformed (e.g. a truncated JUnit XML report);
 (c') ``fail_only``: nothing was parsed and the test command did not exit 0;
-(d) ``workers.regrading.grade_log``: a run that would resolve must agree with the runner's own
+(d) ``workers.log_grading.grade_log``: a run that would resolve must agree with the runner's own
     summary and with the structured report, if the spec asks for one (``harden``; docs/integrity.md).
 """
 

@@ -1,4 +1,4 @@
-"""The patch chain and the path helpers of the patch phase (run by ``workers.patchphase``).
+"""The patch chain and the path helpers of the patch phase (run by ``workers.patch_script``).
 
 The chain follows the official harness (``git apply``, ``--reject``, ``patch --fuzz``) with ``--3way``
 added; the tree is reset between tries. Test files are brought back to the base commit after the

@@ -21,7 +21,7 @@ def build(
     ] = None,
 ) -> None:
     """Build every image a sweep needs (before the sweep, e.g. on each node)."""
-    from orchestrator.commands.images_impl import build_images
+    from orchestrator.commands.images_work import build_images
 
     build_images(config, set_ or [])
 
@@ -29,7 +29,7 @@ def build(
 @app.command("list")
 def list_() -> None:
     """List evalfleet images with layer, size and last use."""
-    from orchestrator.commands.images_impl import list_images_table
+    from orchestrator.commands.images_work import list_images_table
 
     list_images_table()
 
@@ -54,6 +54,6 @@ def prune(
     dry_run: Annotated[bool, typer.Option("--dry-run", help="Show what would be removed.")] = False,
 ) -> None:
     """Remove images by age and/or to a disk budget (least recently used first); images in use are kept."""
-    from orchestrator.commands.images_impl import prune_images
+    from orchestrator.commands.images_work import prune_images
 
     prune_images(max_age_days=max_age_days, budget=_parse_size(budget) if budget else None, dry_run=dry_run)

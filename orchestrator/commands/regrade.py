@@ -23,8 +23,8 @@ from orchestrator.errors import ConfigError
 from orchestrator.plan import resolve_spec
 from orchestrator.store import SweepPaths
 from workers.grading import swebench_report
+from workers.log_grading import grade_official_log, grade_own_log, nonce_of
 from workers.models import Instance, Result
-from workers.regrading import grade_official_log, grade_own_log, nonce_of
 from workers.spec import SpecCatalog
 
 console = make_console()

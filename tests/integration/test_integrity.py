@@ -25,9 +25,9 @@ from support.demo import RETRY, ROOT, bundle_of, demo_items, diff_from_files, se
 from orchestrator.report.integrity import apply_flag_policy, integrity_summary
 from workers.evaluate import evaluate
 from workers.integrity.policy import IntegrityPolicy
+from workers.log_grading import nonce_of
 from workers.models import Result, SandboxLimits, WorkItem
 from workers.paths import FILES
-from workers.regrading import nonce_of
 
 pytestmark = pytest.mark.docker
 

@@ -1,4 +1,4 @@
-"""The patch phase (one round trip, ``workers.patchphase``) in a real container: the whole chain runs,
+"""The patch phase (one round trip, ``workers.patch_script``) in a real container: the whole chain runs,
 the tree is reset between tries, and the outcome and run.log say which step applied the patch."""
 
 from __future__ import annotations

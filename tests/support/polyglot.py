@@ -39,7 +39,7 @@ def polyglot_config(
         "runs": runs,
         "repos": {REPO: {"path": str(checkout)}},
         "specs": [str(SPECS)],
-        "execution": {"sandbox_slots": 2, "max_attempts": 2},
+        "execution": {"sandbox_slots": 2, "retry": {"max_attempts": 2}},
         "store": {"url": store},
     }
     return validate_config(raw, "polyglot demo")

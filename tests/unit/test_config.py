@@ -106,3 +106,12 @@ def test_override_creates_missing_mapping() -> None:
     raw: dict[str, object] = {}
     apply_override(raw, "store.endpoint_url=http://127.0.0.1:8333")
     assert raw == {"store": {"endpoint_url": "http://127.0.0.1:8333"}}
+
+
+SWEEP_CONFIGS = sorted(p for p in Path("configs").glob("*.yaml") if "\nruns:" in p.read_text())
+
+
+@pytest.mark.parametrize("path", SWEEP_CONFIGS, ids=lambda p: p.name)
+def test_every_shipped_config_loads(path: Path) -> None:
+    """The sweep configs in configs/ are documentation users copy: each must load as it is."""
+    assert load_config(path).name

@@ -19,9 +19,9 @@ from workers.integrity.structured import (
     pytest_junit_key,
     read_node_junit,
 )
+from workers.log_grading import OFFICIAL_END, OFFICIAL_START, grade_log
 from workers.models import Instance
 from workers.parsers import TestStatus, parse
-from workers.regrading import OFFICIAL_END, OFFICIAL_START, grade_log
 
 LOGS = Path(__file__).resolve().parents[1] / "fixtures" / "logs"
 P, F = TestStatus.PASSED, TestStatus.FAILED

@@ -7,7 +7,7 @@ import pytest
 from pydantic import ValidationError
 
 from workers.integrity.diff import parse_diff, touched_paths
-from workers.integrity.paths import InfraKind, classify, unsafe_paths
+from workers.integrity.infra_paths import InfraKind, classify, unsafe_paths
 from workers.integrity.policy import IntegrityPolicy
 from workers.integrity.sections import changed_sections
 from workers.spec import EnvSpec

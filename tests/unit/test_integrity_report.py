@@ -9,8 +9,8 @@ from orchestrator.config import ExecutionConfig
 from orchestrator.report.integrity import apply_flag_policy, integrity_summary
 from workers.integrity import flags
 from workers.integrity.structured import StructuredEvidence
+from workers.log_grading import grade_own_log, nonce_of
 from workers.models import Instance, Result
-from workers.regrading import grade_own_log, nonce_of
 from workers.spec import EnvSpec
 from workers.testing import END, START, extract_output, extract_report, frame_output, make_eval_script
 

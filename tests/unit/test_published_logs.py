@@ -18,8 +18,8 @@ from typing import Any
 import pytest
 
 from orchestrator.commands.regrade import regrade_external
+from workers.log_grading import official_section
 from workers.parsers import parse_output
-from workers.regrading import official_section
 from workers.spec import SpecCatalog
 
 sb_grading = pytest.importorskip("swebench.harness.grading", reason="the swebench package is not installed")

@@ -6,11 +6,11 @@ See docs/images.md. Nothing here imports ``docker`` until an image is actually n
 from workers.images.base import BASE_CATALOG, BaseImage
 from workers.images.build import LayerBuildError
 from workers.images.ensure import ImageRef, ensure_base_image, ensure_instance_image
+from workers.images.layer_plan import PlannedImage, plan_images
 from workers.images.layers import LayerPlan, build_chain
 from workers.images.locks import EnsureResult
 from workers.images.manage import ImageInfo, list_images, prune
 from workers.images.options import ImageOptions
-from workers.images.plan import PlannedImage, plan_images
 from workers.images.pull import pull_ref, swebench_image_name
 from workers.images.state import BuildRecord, build_history
 

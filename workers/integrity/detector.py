@@ -16,7 +16,7 @@ from pathlib import PurePosixPath
 
 from workers.integrity import flags
 from workers.integrity.diff import FileChange, parse_diff
-from workers.integrity.paths import InfraKind, classify
+from workers.integrity.infra_paths import InfraKind, classify
 from workers.integrity.policy import IntegrityPolicy
 
 DOC_EXTS = (".md", ".rst", ".txt", ".adoc")

@@ -1,12 +1,12 @@
 """Bring the test infrastructure a candidate changed back to the base commit, and say so.
 
-Runs after the candidate patch applied (``workers.patchphase`` takes the snapshots and applies the test
+Runs after the candidate patch applied (``workers.patch_script`` takes the snapshots and applies the test
 patch in the same round trip; the paths restored here are never the test patch's): every path the
 candidate changed (the difference between work-tree snapshots taken before and after the patch, and
 the patch's own paths) is classified (``paths.classify``). Test infrastructure is restored to its state
 before the patch, unless the spec's policy keeps it (``allow`` globs, or ``permissive`` mode); either way one flag per path says what happened. ``setup.cfg`` and ``pyproject.toml`` are
 restored whole only when a runner section changed. The files of the test patch are always
-restored to the base commit, then patched (``workers.patchphase``).
+restored to the base commit, then patched (``workers.patch_script``).
 """
 
 from __future__ import annotations
@@ -17,7 +17,7 @@ import structlog
 
 from workers.integrity import flags
 from workers.integrity.diff import parse_diff
-from workers.integrity.paths import InfraKind, classify
+from workers.integrity.infra_paths import InfraKind, classify
 from workers.integrity.policy import IntegrityPolicy
 from workers.integrity.sections import changed_sections
 from workers.patching import patch_paths, restore_paths

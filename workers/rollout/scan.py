@@ -11,7 +11,7 @@ from __future__ import annotations
 import re
 
 from workers.integrity.flags import rollout
-from workers.integrity.paths import InfraKind, classify
+from workers.integrity.infra_paths import InfraKind, classify
 from workers.rollout.trajectory import Action
 
 HISTORY = re.compile(

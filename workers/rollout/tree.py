@@ -7,7 +7,7 @@ import shlex
 
 from workers.errors import SandboxError
 from workers.integrity.diff import parse_diff
-from workers.integrity.paths import InfraKind, classify
+from workers.integrity.infra_paths import InfraKind, classify
 from workers.sandbox.base import Sandbox
 
 EXCLUDED = (InfraKind.TEST_FILE, InfraKind.CONFTEST, InfraKind.BYTECODE)  # never in a rollout patch
