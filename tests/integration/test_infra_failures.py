@@ -50,6 +50,7 @@ def test_items_the_engine_failed_are_recorded_not_judged_and_a_resume_evaluates_
         "dataset.instances=[demo__calc-*]",
         "execution.retry.max_attempts=1",
         "execution.retry.engine_wait_s=0",
+        "execution.spare_sandboxes=false",  # a spare keeps its "spare" label: each item in its own sandbox
     ]
     store, sid, log = sweeps.store_at(url), sweeps.sweep_id(overrides), tmp_path / "run.log"
     slow = {
