@@ -23,7 +23,7 @@ import structlog
 from orchestrator.config import StoreConfig
 from workers.errors import one_line
 from workers.evaluate import EvalSettings, engine_probe
-from workers.models import Result, Verdict, WorkItem
+from workers.models import Attempt, Result, Verdict, WorkItem
 from workers.paths import FILES
 from workers.retry import is_infra_failure, run_attempts
 
@@ -144,7 +144,7 @@ def evaluate_and_commit(
     return summarize(result, committed=committed)
 
 
-def _out_of_attempts(item: WorkItem, prior: list[Any]) -> Result:
+def _out_of_attempts(item: WorkItem, prior: list[Attempt]) -> Result:
     last = prior[-1]
     return Result.of(
         item,

@@ -97,7 +97,7 @@ def run_attempt(item: WorkItem, settings: EvalSettings, attempt_dir: Path, n: in
             ttl_s=sandbox_ttl(spec, settings.test_timeout_s),
         ),
     )
-    pipeline = SandboxPipeline.for_settings(settings.spare_sandboxes, settings.background_removal)
+    pipeline = SandboxPipeline(settings.spare_sandboxes, settings.background_removal)
     with _phase(phases, "start"):
         sandbox, spare = pipeline.start(get_backend(settings.backend), config, timeout=spec.timeouts.start)
     run_log.append(f"sandbox {sandbox.id[:12]}{' (a spare, started ahead)' if spare else ''}")

@@ -1,6 +1,6 @@
 """How an attempt gets and gives back its sandbox: the one object behind which the speed-ups live.
 
-``SandboxPipeline.for_settings(spares, background_removal)`` is what ``workers.attempt`` uses; with
+``SandboxPipeline(spares, background_removal)`` is what ``workers.attempt`` uses; with
 both off it is plain create-then-remove. With spares on, the next sandbox of the same image is started
 while the current tests run (``workers.sandbox.spares``, a pool per worker process); with background
 removal on, a finished sandbox is removed in a background thread once the next tests start
@@ -27,10 +27,6 @@ class SandboxPipeline:
 
     spares: bool = False
     background_removal: bool = False
-
-    @classmethod
-    def for_settings(cls, spare_sandboxes: bool, background_removal: bool) -> SandboxPipeline:
-        return cls(spares=spare_sandboxes, background_removal=background_removal)
 
     def start(
         self, backend: SandboxBackend, config: SandboxConfig, *, timeout: float
